@@ -1,0 +1,45 @@
+# Kronika: `make demo` runs the pipeline offline on the bundled mirror; `make test` runs the tests.
+# Both create .venv and install what they need (Airflow 3 pinned by constraints/py3.11.txt).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+CONSTRAINTS := constraints/py3.11.txt
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast bench constraints clean
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Kronika needs Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall when the package metadata or the pins change.
+$(STAMP): $(VENV)/bin/python setup.cfg pyproject.toml $(CONSTRAINTS)
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[airflow,postgres,dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/kronika demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# Unit tests only (no crawls, no Airflow): seconds, for the edit-test loop.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+bench: $(STAMP)
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b || exit 1; done || echo "no benchmarks yet"
+
+# Regenerate the pins from a clean resolve in a throw-away venv (needs only the package index).
+constraints:
+	rm -rf /tmp/kronika-resolve && $(PYTHON) -m venv /tmp/kronika-resolve
+	/tmp/kronika-resolve/bin/pip install --quiet --upgrade pip
+	/tmp/kronika-resolve/bin/pip install --quiet '.[airflow,postgres,dev]'
+	/tmp/kronika-resolve/bin/pip freeze --exclude kronika > $(CONSTRAINTS)
+	rm -rf /tmp/kronika-resolve
+
+clean:
+	rm -rf data .pytest_cache

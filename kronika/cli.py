@@ -1,0 +1,328 @@
+"""The `kronika` command line.
+
+Every command exits 0 on success and non-zero with a one-line reason on failure; commands whose
+output is data accept `--json`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from functools import wraps
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from kronika import __version__
+from kronika.settings import ConfigError, Environment, load_config
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class KnownError(click.ClickException):
+    """An expected failure: printed as one line, exit status 1."""
+
+    def show(self, file=None) -> None:
+        errors.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+
+
+def one_line_errors(func):
+    """Turn the failures a user can cause into a one-line message instead of a traceback."""
+    from kronika.locks import SourceBusy
+    from kronika.steps.crawl import CrawlFailed
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, SourceBusy, CrawlFailed, FileNotFoundError, ValueError) as exc:
+            raise KnownError(str(exc)) from None
+        except Exception as exc:  # a database that is down, a disk that is full, ...
+            if isinstance(exc, click.ClickException):
+                raise
+            logging.getLogger("kronika").debug("failure", exc_info=True)
+            raise KnownError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+    return wrapper
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kronika")
+@click.option("--config", "config_path", envvar="KRONIKA_CONFIG", type=click.Path(dir_okay=False),
+              help="Sources file (default: config/sources.yaml, or $KRONIKA_CONFIG).")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress of every step.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """Kronika keeps a chronicle of what news outlets and Telegram channels said, and when.
+
+    \b
+    Quick start (offline, against the bundled mirror):
+      kronika demo
+      kronika status
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"config_path": config_path}
+
+
+def _config(ctx: click.Context):
+    return load_config(ctx.obj.get("config_path"))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@one_line_errors
+def sources(ctx, as_json: bool) -> None:
+    """List and validate the configured sources.
+
+    Example: kronika --config config/demo.yaml sources
+    """
+    config = _config(ctx)
+    rows = [{"name": s.name, "kind": s.kind, "schedule": s.schedule, "start_urls": s.start_urls,
+             "obey_robots": s.obey_robots} for s in config.sources]
+    if as_json:
+        emit_json({"config": str(config.path), "sources": rows})
+        return
+    table = Table(title=f"{len(rows)} sources in {config.path}")
+    for column in ("name", "kind", "schedule", "start URLs"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["kind"], row["schedule"] or "-", "\n".join(row["start_urls"]))
+    console.print(table)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@one_line_errors
+def crawl(ctx, source: str, as_json: bool) -> None:
+    """Crawl one source into WARC files (no parsing, no database rows besides the run).
+
+    Example: kronika crawl riverside-herald
+    """
+    from kronika.steps.crawl import crawl as crawl_step
+
+    with console.status(f"crawling {source} ..."):
+        result = crawl_step(_config(ctx).source(source))
+    if as_json:
+        emit_json(result.__dict__)
+    else:
+        console.print(f"{source}: run {result.run_id} {result.status}, "
+                      f"{result.stats.get('downloader/response_count', 0)} responses, "
+                      f"WARC files: {', '.join(result.warc_files) or 'none'}")
+
+
+def _progress_bar(description: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=errors, transient=True)
+
+
+@main.command()
+@click.option("--source", help="Only this source's files.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def index(source: str | None, as_json: bool) -> None:
+    """Index closed WARC files not yet indexed into the captures table.
+
+    Example: kronika index --source riverside-herald
+    """
+    from kronika.steps.index import index as index_step
+
+    result = index_step(source=source)
+    if as_json:
+        emit_json(result.__dict__)
+    else:
+        console.print(f"indexed {len(result.files)} new WARC files, {result.captures} captures")
+
+
+@main.command()
+@click.option("--all", "all_files", is_flag=True, help="Re-read every WARC file, not only new ones.")
+@click.option("--source", help="Only this source's files.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def extract(all_files: bool, source: str | None, as_json: bool) -> None:
+    """Extract articles and posts from WARC records into the database.
+
+    Example: kronika extract --all    (rebuild the tables from the archive alone)
+    """
+    from kronika.steps.extract import extract as extract_step
+
+    with console.status("extracting ..."):
+        result = extract_step(all_files=all_files, source=source)
+    if as_json:
+        emit_json({"files": result.files, "counts": dict(result.counts)})
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "nothing new"
+        console.print(f"extracted {len(result.files)} WARC files: {counts}")
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--all", "all_sources", is_flag=True, help="Run every configured source.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@one_line_errors
+def run(ctx, source: str | None, all_sources: bool, as_json: bool) -> None:
+    """Crawl, index and extract a source (what its DAG does), or --all of them.
+
+    Example: kronika run zarichna-ova
+    """
+    from kronika.steps.run import run_source
+
+    config = _config(ctx)
+    if bool(source) == all_sources:
+        raise KnownError("name one SOURCE or pass --all")
+    chosen = config.sources if all_sources else [config.source(source)]
+    results = []
+    for item in chosen:
+        with console.status(f"running {item.name} ..."):
+            outcome = run_source(item)
+        results.append({"source": item.name, "run_id": outcome.crawl.run_id,
+                        "pages": outcome.crawl.stats.get("downloader/response_count", 0),
+                        "warc_files": outcome.crawl.warc_files, **dict(outcome.extract.counts)})
+    if as_json:
+        emit_json(results)
+    else:
+        for row in results:
+            console.print(row)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def status(as_json: bool) -> None:
+    """Per source: last run, pages, articles, posts, versions, archive size.
+
+    Exits 1 when a source's last run failed (usable by monitoring).
+    """
+    from kronika.report import source_summaries
+
+    summaries = source_summaries(Environment.from_env())
+    if as_json:
+        emit_json(summaries)
+    else:
+        from kronika.report import summary_table
+
+        console.print(summary_table(summaries, title="Kronika status"))
+    if any(s["last_run_status"] == "failed" for s in summaries):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def history(url: str, as_json: bool) -> None:
+    """Every capture of a URL: time, status, digest, revisit or not, run.
+
+    Example: kronika history https://t.me/zarichna_ova/140
+    """
+    from kronika.report import capture_history
+
+    rows = capture_history(Environment.from_env(), url)
+    if not rows:
+        raise KnownError(f"no captures of {url}")
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=url)
+    for column in ("captured at", "type", "status", "payload digest", "WARC file", "offset", "run"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["captured_at"]), row["record_type"], str(row["status"]), row["payload_digest"] or "",
+                      row["warc_file"], str(row["offset"]), (row["crawl_run_id"] or "")[:8])
+    console.print(table)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--url", required=True, help="The URL the page was fetched from.")
+@click.option("--kind", type=click.Choice(["article", "telegram"]), default="article")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def parse(file: str, url: str, kind: str, as_json: bool) -> None:
+    """Run the extraction chain on one saved page (raw HTML, gzip accepted); the code `extract` uses.
+
+    Example: kronika parse page.html --url https://example.org/news/1 --json
+    """
+    from pathlib import Path
+
+    from kronika.spiders.parsers.charset import maybe_gunzip
+
+    body = maybe_gunzip(Path(file).read_bytes())
+    if kind == "article":
+        from kronika.spiders.parsers.article import parse_article
+
+        data = parse_article(body, url).as_dict()
+    else:
+        from kronika.spiders.parsers.telegram import parse_channel_page
+
+        page = parse_channel_page(body, url)
+        data = {"channel": asdict(page.channel), "posts": [p.as_dict() for p in page.posts], "before": page.before, "warnings": page.warnings}
+    if as_json:
+        emit_json(data)
+    else:
+        console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@one_line_errors
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest schema (creates a new database)."""
+    from kronika.storage.db.engine import current_revision, make_engine, upgrade
+
+    engine = make_engine(Environment.from_env().database_url)
+    upgrade(engine)
+    console.print(f"database at revision {current_revision(engine)}")
+
+
+@main.group()
+def mirror() -> None:
+    """The bundled offline mirror of fictional outlets and a Telegram channel."""
+
+
+@mirror.command("serve")
+@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--epoch", default=0, show_default=True, help="Content epoch: 1 serves the later revisions.")
+def mirror_serve(port: int, epoch: int) -> None:
+    """Serve the mirror on loopback until Ctrl-C.
+
+    Example: kronika mirror serve --port 8765
+    """
+    from kronika.mirror.server import serve
+
+    serve("127.0.0.1", port, epoch)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@one_line_errors
+def demo(as_json: bool) -> None:
+    """Run the whole pipeline through Airflow on the bundled mirror, offline, and summarise it.
+
+    Starts the mirror on a free loopback port, runs the DAG of every source in config/demo.yaml
+    with Airflow's dag.test() (AIRFLOW_HOME under data/), and prints what was stored.
+    """
+    from kronika.demo import run_demo
+
+    run_demo(console, as_json=as_json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""A source's whole run, as its DAG does it: crawl, then index, then extract."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kronika.settings import Environment, NewsSource, TelegramSource
+from kronika.steps.crawl import CrawlResult, crawl
+from kronika.steps.extract import ExtractResult, extract
+from kronika.steps.index import IndexResult, index
+
+
+@dataclass
+class RunResult:
+    crawl: CrawlResult
+    index: IndexResult
+    extract: ExtractResult
+
+
+def run_source(source: NewsSource | TelegramSource, env: Environment | None = None) -> RunResult:
+    env = env or Environment.from_env()
+    crawled = crawl(source, env)
+    indexed = index(env, source.name)
+    extracted = extract(env, source=source.name)
+    return RunResult(crawled, indexed, extracted)

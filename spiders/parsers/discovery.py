@@ -1,0 +1,398 @@
+"""Start pages (feeds, sitemaps, listing pages) read into article candidates and further pages.
+
+The kind of a page is read from its content, because servers lie: sitemaps come as text/html,
+feeds as application/octet-stream, gzipped sitemaps with no Content-Encoding.
+
+Feeds (RSS 0.9x/1.0/2.0, Atom) are read with lxml rather than feedparser, which is not a
+dependency of the project; the XML parser below is defused (no entities, no network, no huge
+trees), so a "billion laughs" document stays small.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import lxml.etree
+import lxml.html
+from scrapy.http import HtmlResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.sitemap import Sitemap
+
+from kronika.spiders.parsers.charset import decode_html, maybe_gunzip
+from kronika.spiders.parsers.dates import to_utc
+from kronika.spiders.parsers.records import DiscoveryResult, FeedEntry
+
+KINDS = ("rss", "atom", "sitemap", "sitemapindex", "html", "unknown")
+
+_ROOT_KINDS = {"rss": "rss", "rdf": "rss", "feed": "atom", "urlset": "sitemap", "sitemapindex": "sitemapindex"}
+_HTML_TAGS = {"html", "head", "body", "meta", "title", "div", "p", "a", "script", "link", "base", "style"}
+_TAG_RE = re.compile(r"<([A-Za-z_][\w.\-]*(?::[\w.\-]+)?)")
+_GNEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+_ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _xml_parser(recover: bool = False) -> lxml.etree.XMLParser:
+    # Entities stay unexpanded and nothing is fetched: feeds are untrusted input.
+    return lxml.etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
+        recover=recover,
+    )
+
+
+def _root_tag(body: bytes) -> str | None:
+    """Name of the first element, past the XML declaration, comments and any DOCTYPE."""
+    head = body[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
+    i = 0
+    n = len(text)
+    while i < n:
+        j = text.find("<", i)
+        if j < 0:
+            return None
+        if text.startswith("<?", j):
+            end = text.find("?>", j)
+        elif text.startswith("<!--", j):
+            end = text.find("-->", j)
+            end = end + 2 if end >= 0 else -1
+        elif text.startswith("<!", j):
+            # A DOCTYPE may carry an internal subset [ ... ] full of '>' (entity declarations).
+            bracket = text.find("[", j)
+            close = text.find(">", j)
+            if 0 <= bracket < close:
+                end = text.find("]", bracket)
+                end = text.find(">", end) if end >= 0 else -1
+            else:
+                end = close
+        else:
+            m = _TAG_RE.match(text, j)
+            if m:
+                return m.group(1).lower()
+            end = j
+        if end < 0:
+            return None
+        i = end + 1
+    return None
+
+
+def detect_kind(body: bytes, url: str, content_type: str | None) -> str:
+    """rss | atom | sitemap | sitemapindex | html | unknown, from the root element first.
+
+    The URL and Content-Type only decide when the content says nothing (no element found).
+    """
+    try:
+        body = maybe_gunzip(body or b"")
+    except ValueError:
+        return "unknown"
+    tag = _root_tag(body)
+    if tag is not None:
+        local = tag.rpartition(":")[2]
+        if local in _ROOT_KINDS:
+            return _ROOT_KINDS[local]
+        if local in _HTML_TAGS or re.search(rb"<(html|body)[\s>]", body[:65536], re.I):
+            return "html"
+    ct = (content_type or "").lower()
+    if "html" in ct:
+        return "html" if tag is not None else "unknown"
+    return "unknown"
+
+
+def _local(tag: object) -> str:
+    return tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
+
+
+def _child_text(el: lxml.etree._Element, *names: str) -> str | None:
+    for child in el:
+        if _local(child.tag) in names:
+            # XPath text() skips unexpanded entity references, which itertext() would show.
+            text = " ".join("".join(child.xpath(".//text()")).split())
+            if text:
+                return text
+    return None
+
+
+def _title(text: str | None) -> str | None:
+    # Feed titles may carry escaped or CDATA markup ("type=html" in Atom); keep the words only.
+    if not text:
+        return None
+    if "<" in text or "&" in text:
+        text = html_lib.unescape(re.sub(r"<[^>]*>", "", text))
+    return " ".join(text.split()) or None
+
+
+def _site_ok(url: str, allowed_domains: list[str]) -> bool:
+    """True for http(s) URLs on an allowed domain or its subdomains (all hosts when none given)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if not allowed_domains:
+        return True
+    host = parts.hostname.lower().rstrip(".")
+    for domain in allowed_domains:
+        d = domain.lower().strip().lstrip(".")
+        if d and (host == d or host.endswith("." + d)):
+            return True
+    return False
+
+
+def _parse_xml(body: bytes, errors: list[str]) -> lxml.etree._Element | None:
+    """Strict parse; on a syntax error note it and salvage what the recovering parser can."""
+    try:
+        return lxml.etree.fromstring(body, parser=_xml_parser())
+    except lxml.etree.XMLSyntaxError as exc:
+        errors.append(f"invalid XML: {exc}")
+    try:
+        root = lxml.etree.fromstring(body, parser=_xml_parser(recover=True))
+    except lxml.etree.XMLSyntaxError:
+        return None
+    return root
+
+
+def _rss(root: lxml.etree._Element, base: str, result: DiscoveryResult) -> None:
+    for item in root.iter():
+        if _local(item.tag) not in ("item", "entry"):
+            continue
+        link = _child_text(item, "link")
+        if not link:
+            # RSS 2.0 lets the guid be the permalink unless it says otherwise.
+            for child in item:
+                if _local(child.tag) == "guid" and (child.get("isPermaLink") or "true").lower() != "false":
+                    link = (child.text or "").strip() or None
+        if not link:
+            result.errors.append("feed item without a link")
+            continue
+        result.entries.append(
+            FeedEntry(
+                url=urljoin(base, link),
+                title=_title(_child_text(item, "title")),
+                published_at=to_utc(_child_text(item, "pubdate", "date", "published", "updated")),
+            )
+        )
+
+
+def _atom_href(el: lxml.etree._Element, base: str, rel: str) -> str | None:
+    for link in el:
+        if _local(link.tag) != "link" or not link.get("href"):
+            continue
+        if (link.get("rel") or "alternate") == rel:
+            # xml:base on the link or its ancestors is honoured by lxml's .base only when set.
+            return urljoin(link.base or base, link.get("href").strip())
+    return None
+
+
+def _atom(root: lxml.etree._Element, base: str, result: DiscoveryResult) -> None:
+    for entry in root:
+        if _local(entry.tag) != "entry":
+            continue
+        link = _atom_href(entry, base, "alternate")
+        if not link:
+            result.errors.append("atom entry without a link")
+            continue
+        result.entries.append(
+            FeedEntry(
+                url=link,
+                title=_title(_child_text(entry, "title")),
+                published_at=to_utc(_child_text(entry, "published", "updated", "issued", "modified")),
+            )
+        )
+    # RFC 5005 paged feeds.
+    nxt = _atom_href(root, base, "next")
+    if nxt:
+        result.follow.append(nxt)
+
+
+def _google_news(root: lxml.etree._Element) -> dict[str, tuple[str | None, str | None]]:
+    """loc -> (news:title, news:publication_date); Scrapy's Sitemap flattens these away."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for news in root.iter(f"{{{_GNEWS_NS}}}news"):
+        url_el = news.getparent()
+        loc = _child_text(url_el, "loc") if url_el is not None else None
+        if loc:
+            found[loc] = (_child_text(news, "title"), _child_text(news, "publication_date"))
+    return found
+
+
+def _sitemap(body: bytes, root: lxml.etree._Element | None, base: str, result: DiscoveryResult) -> None:
+    news = _google_news(root) if root is not None else {}
+    try:
+        sitemap = Sitemap(body)
+        items = list(sitemap)
+    except (lxml.etree.XMLSyntaxError, StopIteration) as exc:
+        result.errors.append(f"unreadable sitemap: {exc}")
+        return
+    for item in items:
+        loc = urljoin(base, item["loc"])
+        if sitemap.type == "sitemapindex":
+            result.follow.append(loc)
+            continue
+        title, news_date = news.get(item["loc"], (None, None))
+        published = to_utc(news_date) or to_utc(item.get("lastmod"))
+        result.entries.append(FeedEntry(url=loc, title=title, published_at=published))
+
+
+# --- HTML listing pages ------------------------------------------------------------------------
+
+# Path segments of pages that list or decorate rather than report.
+_NON_ARTICLE_SEGMENTS = {
+    "tag", "tags", "author", "authors", "page", "login", "logout", "signin", "sign-in", "signup",
+    "register", "account", "profile", "search", "category", "categories", "topic", "topics",
+    "about", "about-us", "contact", "contacts", "contact-us", "privacy", "privacy-policy", "terms",
+    "terms-of-use", "terms-of-service", "cookies", "cookie-policy", "advertising", "advertise",
+    "subscribe", "subscription", "newsletter", "newsletters", "careers", "jobs", "impressum",
+    "feed", "rss", "static", "assets", "media", "cdn-cgi", "wp-admin", "wp-login.php", "wp-content",
+    "share", "print", "amp", "video", "videos", "photo", "photos", "gallery",
+}
+_ARTICLE_EXT_RE = re.compile(r"\.(s?html?|php|aspx?)$", re.I)
+_PAGINATION_QUERY_RE = re.compile(r"(^|&)(page|p|paged|start|offset)=", re.I)
+_NEXT_WORDS = {
+    "next", "next page", "next »", "next ›", "next →", "older", "older posts", "older entries",
+    "older news", "more news", "»", "›", "→", ">", ">>",
+    "далі", "наступна", "наступна сторінка", "наступні", "наступна »", "далі »", "більше новин",
+    "далее", "следующая", "следующая страница", "вперёд", "вперед", "далее »", "ещё", "еще",
+    "ещё новости", "больше новостей",
+}
+# Page furniture: menus, banners and footers link everywhere but to news.
+_FURNITURE_XPATH = (
+    "//nav | //footer | //*[@role='navigation' or @role='contentinfo' or @role='banner']"
+    " | //header[not(ancestor::article)] | //aside[not(ancestor::article)]"
+)
+
+
+def _path_segments(path: str) -> list[str]:
+    return [seg for seg in path.split("/") if seg]
+
+
+def _looks_like_article(link_url: str, listing_url: str) -> bool:
+    """Heuristic: an article URL has a slug or an id below some section.
+
+    Accepted when the link is not the listing page or one of its ancestors, carries no
+    pagination query, has no furniture segment (tag/author/page/login/about/...), and its last
+    segment looks like a story: ends in .html/.php/..., or holds a run of 3+ digits (an id), or
+    the path holds a /yyyy/mm/ date, or the last segment is a hyphenated slug (2+ hyphens, or 1 hyphen below a section).
+    """
+    link = urlsplit(link_url)
+    listing = urlsplit(listing_url)
+    segments = _path_segments(link.path)
+    if not segments:
+        return False
+    listing_segments = _path_segments(listing.path)
+    if segments == listing_segments[: len(segments)]:
+        return False  # the listing itself or a section above it
+    if link.query and _PAGINATION_QUERY_RE.search(link.query):
+        return False
+    lowered = [seg.lower() for seg in segments]
+    if any(seg in _NON_ARTICLE_SEGMENTS for seg in lowered):
+        return False
+    last = lowered[-1]
+    stem = _ARTICLE_EXT_RE.sub("", last)
+    if _ARTICLE_EXT_RE.search(last) and stem not in ("index", "default", ""):
+        return True
+    if re.search(r"\d{3,}", stem) or re.search(r"/(19|20)\d\d/\d{1,2}/", link.path):
+        return True
+    hyphens = stem.count("-")
+    return hyphens >= 2 or (hyphens == 1 and len(segments) >= 2)
+
+
+def _norm_text(text: str | None) -> str:
+    return " ".join((text or "").split()).lower()
+
+
+def _html(body: bytes, url: str, content_type: str | None, allowed: list[str], result: DiscoveryResult) -> None:
+    text, _ = decode_html(body, content_type)
+    if not text.strip():
+        result.errors.append("empty HTML page")
+        return
+    try:
+        doc = lxml.html.document_fromstring(text, base_url=url)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        result.errors.append(f"unreadable HTML: {exc}")
+        return
+    listing = _without_fragment(url)
+    domains = allowed or ([urlsplit(url).hostname] if urlsplit(url).hostname else [])
+
+    # Pagination first, on the whole page: "next" links often sit in a <nav>.
+    follow: list[str] = []
+    for el in doc.xpath("//a[@href] | //link[@href]"):
+        rel = {r.lower() for r in (el.get("rel") or "").split()}
+        label = _norm_text(el.text_content() if el.tag == "a" else "") or _norm_text(el.get("aria-label"))
+        classes = (el.get("class") or "").lower()
+        if "next" in rel or (el.tag == "a" and (label in _NEXT_WORDS or re.search(r"\bnext\b", classes))):
+            href = _without_fragment(urljoin(url, el.get("href").strip()))
+            if href != listing and _site_ok(href, domains):
+                follow.append(href)
+    result.follow.extend(dict.fromkeys(follow))
+
+    for el in doc.xpath(_FURNITURE_XPATH):
+        if el.getparent() is not None:
+            el.drop_tree()
+    cleaned = lxml.html.tostring(doc, encoding="unicode")
+    response = HtmlResponse(url=url, body=cleaned.encode("utf-8"), encoding="utf-8")
+    extractor = LinkExtractor(allow_domains=domains, unique=True)
+    seen = set(result.follow)
+    for link in extractor.extract_links(response):
+        target = _without_fragment(link.url)
+        if target in seen or not _site_ok(target, domains) or not _looks_like_article(target, url):
+            continue
+        seen.add(target)
+        result.entries.append(FeedEntry(url=target, title=" ".join(link.text.split()) or None))
+
+
+def _without_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def parse_discovery(
+    body: bytes, url: str, content_type: str | None, allowed_domains: list[str]
+) -> DiscoveryResult:
+    """Read a feed, sitemap (plain or gzipped) or HTML listing page into entries and follow links.
+
+    Never raises: unreadable input gives kind "unknown" or a partial result with `errors`.
+    Entries and follow links outside `allowed_domains` (and their subdomains) are dropped; an
+    empty list allows every host for feeds and sitemaps, and the page's own host for HTML.
+    """
+    try:
+        raw = maybe_gunzip(body or b"")
+    except ValueError as exc:
+        return DiscoveryResult(kind="unknown", errors=[str(exc)])
+    kind = detect_kind(raw, url, content_type)
+    result = DiscoveryResult(kind=kind)
+    try:
+        if kind == "html":
+            _html(raw, url, content_type, allowed_domains, result)
+            return result
+        if kind == "unknown":
+            result.errors.append("not a feed, sitemap or HTML page")
+            return result
+        root = _parse_xml(raw, result.errors)
+        if kind in ("sitemap", "sitemapindex"):
+            _sitemap(raw, root, url, result)
+        elif root is None:
+            result.errors.append("no readable XML")
+        elif kind == "atom":
+            _atom(root, url, result)
+        else:
+            _rss(root, url, result)
+    except Exception as exc:  # a parser bug must not stop a crawl; it is reported instead
+        result.errors.append(f"{type(exc).__name__}: {exc}")
+    result.entries = [e for e in _dedupe(result.entries) if _site_ok(e.url, allowed_domains)]
+    result.follow = [u for u in dict.fromkeys(result.follow) if _site_ok(u, allowed_domains)]
+    return result
+
+
+def _dedupe(entries: list[FeedEntry]) -> list[FeedEntry]:
+    seen: set[str] = set()
+    out = []
+    for entry in entries:
+        if entry.url not in seen:
+            seen.add(entry.url)
+            out.append(entry)
+    return out

@@ -1,0 +1,96 @@
+"""Typed records that parsers return.
+
+Parsers are pure functions from bytes (plus URL and headers) to these records. The live spider
+and the offline `extract` step use the same parsers, so a record never knows where its bytes came
+from; the caller attaches provenance (the WARC capture).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """One link found in a feed or sitemap."""
+
+    url: str
+    title: str | None = None
+    published_at: datetime | None = None  # timezone-aware UTC when known
+
+
+@dataclass(slots=True)
+class DiscoveryResult:
+    """What a start URL (feed, sitemap, listing page) points to."""
+
+    kind: str  # rss | atom | sitemap | sitemapindex | html | unknown
+    entries: list[FeedEntry] = field(default_factory=list)  # article candidates
+    follow: list[str] = field(default_factory=list)  # further discovery pages (sub-sitemaps, next listing pages)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    """An article as extracted from one page."""
+
+    url: str
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    language: str | None = None
+    text: str | None = None
+    description: str | None = None
+    canonical_url: str | None = None
+    # which strategy gave each field, e.g. {"title": "jsonld", "text": "trafilatura"}
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class TelegramPost:
+    """One message of a channel's web preview page."""
+
+    channel: str
+    post_id: int
+    url: str
+    posted_at: datetime | None = None
+    text: str = ""
+    html: str = ""
+    views: int | None = None
+    views_granularity: int | None = None  # 100 for "4.1K": the true value lies within ±granularity/2
+    edited: bool = False
+    author_signature: str | None = None
+    forwarded_from_name: str | None = None
+    forwarded_from_url: str | None = None
+    reply_to_post_id: int | None = None
+    photos: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    link_preview: dict[str, str] | None = None  # url, site, title, description
+    hashtags: list[str] = field(default_factory=list)
+    is_service: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class TelegramChannelInfo:
+    username: str | None = None
+    title: str | None = None
+    description: str | None = None
+    subscribers: int | None = None
+
+
+@dataclass(slots=True)
+class TelegramPage:
+    """A parsed `t.me/s/<channel>` page: posts oldest first, as on the page."""
+
+    channel: TelegramChannelInfo
+    posts: list[TelegramPost] = field(default_factory=list)
+    before: int | None = None  # the `?before=` id of the next older page, if any
+    warnings: list[str] = field(default_factory=list)

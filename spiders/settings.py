@@ -1,0 +1,32 @@
+"""Scrapy settings shared by every Kronika crawl; per-source values arrive at 'cmdline' priority.
+
+Persistence and side effects live in components wired here (Scrapy's own split): the network
+guard and the WARC recorder sit next to the download handler, so on the way back they see each
+response first, before it is decompressed, redirected or retried.
+"""
+BOT_NAME = "kronika"
+SPIDER_MODULES = ["kronika.spiders.spiders"]
+NEWSPIDER_MODULE = "kronika.spiders.spiders"
+
+DOWNLOADER_MIDDLEWARES = {
+    "kronika.spiders.netguard.PrivateNetworkGuardMiddleware": 995,
+    "kronika.spiders.recorder.WarcRecorderMiddleware": 990,
+}
+
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False  # news pages do not need them, and a cookie is a secret in a WARC
+TELNETCONSOLE_ENABLED = False
+HTTPCACHE_ENABLED = False
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 20_000_000
+DOWNLOAD_WARNSIZE = 5_000_000
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+LOG_LEVEL = "INFO"
+# Responses of any status reach the spider, so a 404 of a known article is seen (and archived).
+HTTPERROR_ALLOW_ALL = True

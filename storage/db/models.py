@@ -1,0 +1,222 @@
+"""The public schema (DESIGN.md, "Database"): consumers depend on these names; add, never rename.
+
+Every version row points at the capture it was extracted from, and every capture at the WARC
+record (file, offset, length) that holds its bytes.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in Python on every dialect.
+
+    PostgreSQL keeps `timestamptz`; SQLite has no time zones, so values are stored as naive UTC
+    and given their zone back on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Kronika stores timezone-aware UTC only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    # A UUID written into each WARC's warcinfo record, so a rebuild from WARC alone finds it again.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed | recovered
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WarcFile(Base):
+    __tablename__ = "warc_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(512), unique=True)  # relative to the archive dir
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    indexed_at: Mapped[datetime]
+    extracted_at: Mapped[datetime | None]
+
+
+class Capture(Base):
+    __tablename__ = "captures"
+    __table_args__ = (
+        UniqueConstraint("warc_file_id", "offset"),
+        Index("ix_captures_url_captured_at", "url", "captured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    surt: Mapped[str] = mapped_column(Text, index=True)
+    captured_at: Mapped[datetime]
+    status: Mapped[int | None]
+    mime: Mapped[str | None] = mapped_column(String(255))
+    payload_digest: Mapped[str | None] = mapped_column(String(128))
+    record_type: Mapped[str] = mapped_column(String(16))  # response | revisit
+    warc_file_id: Mapped[int] = mapped_column(ForeignKey("warc_files.id"))
+    offset: Mapped[int] = mapped_column(BigInteger)
+    length: Mapped[int] = mapped_column(BigInteger)
+    crawl_run_id: Mapped[str | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    record_id: Mapped[str] = mapped_column(String(128), unique=True)  # WARC-Record-ID
+    role: Mapped[str | None] = mapped_column(String(16))  # article | discovery | channel | robots
+    # for a revisit: the original capture's URL and date, as written in the record
+    refers_to_url: Mapped[str | None] = mapped_column(Text)
+    refers_to_date: Mapped[datetime | None]
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("source", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"))
+    url: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    # latest fields, copied from the newest version
+    title: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+    versions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleVersion(Base):
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "capture_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    title: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime]
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TelegramPost(Base):
+    __tablename__ = "telegram_posts"
+    __table_args__ = (UniqueConstraint("channel", "post_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"))
+    channel: Mapped[str] = mapped_column(String(64))
+    post_id: Mapped[int] = mapped_column(BigInteger)
+    url: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    # latest fields
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_signature: Mapped[str | None] = mapped_column(Text)
+    forwarded_from_name: Mapped[str | None] = mapped_column(Text)
+    forwarded_from_url: Mapped[str | None] = mapped_column(Text)
+    reply_to_post_id: Mapped[int | None] = mapped_column(BigInteger)
+    media: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    link_preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    versions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TelegramPostVersion(Base):
+    __tablename__ = "telegram_post_versions"
+    __table_args__ = (UniqueConstraint("post_id", "capture_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # the telegram_posts row (not Telegram's message id, which is telegram_posts.post_id)
+    post_id: Mapped[int] = mapped_column(ForeignKey("telegram_posts.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    media: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    captured_at: Mapped[datetime]
+
+
+class TelegramPostView(Base):
+    """Views as a time series: a view count changing is not a new version of a post."""
+
+    __tablename__ = "telegram_post_views"
+    __table_args__ = (UniqueConstraint("post_id", "capture_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("telegram_posts.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    captured_at: Mapped[datetime]
+    views: Mapped[int | None] = mapped_column(BigInteger)
