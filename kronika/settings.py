@@ -147,6 +147,8 @@ def _first_error(path: Path, source_name: str | None, error: ValidationError) ->
     first = error.errors()[0]
     # the discriminated union puts the kind in the location; keep only real field names
     loc = [str(part) for part in first["loc"] if part not in ("news", "telegram")]
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc = ["kind"]  # the discriminator itself is wrong or missing
     field = ".".join(loc) or "(file)"
     where = f"source {source_name!r}" if source_name else "defaults"
     return ConfigError(f"{path}: {where}: field {field}: {first['msg']}")

@@ -95,7 +95,7 @@ class WarcRecorderMiddleware:
         self.stats.inc_value("kronika/warc/records_response" if revisit is None else "kronika/warc/records_revisit")
         self.stats.inc_value("kronika/warc/bytes_archived", len(response.body))
         # tell the spider where its bytes are, for logs and for tests
-        response.meta["kronika_warc"] = {"path": written.path.name, "offset": written.offset}
+        request.meta["kronika_warc"] = {"path": written.path.name, "offset": written.offset}
         return response
 
     def spider_closed(self, spider, reason):

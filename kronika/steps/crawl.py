@@ -133,6 +133,9 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None) -
                 },
                 "KRONIKA_DEDUP_FILE": str(tmp / "dedup.json"),
             }
+            log_path = directory / "logs" / f"{run_id}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            settings["LOG_FILE"] = str(log_path.resolve())
             job = {"spider": spider, "spider_args": spider_args, "settings": settings,
                    "stats_file": str(tmp / "stats.json")}
             (tmp / "job.json").write_text(json.dumps(job), encoding="utf-8")
@@ -145,8 +148,8 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None) -
             run = session.get(CrawlRun, run_id)
             run.status, run.finished_at, run.stats = status, datetime.now(timezone.utc), _public_stats(stats)
         if status == "failed":
-            tail = " | ".join(process.stderr.strip().splitlines()[-3:])
-            raise CrawlFailed(f"crawl of {source.name} failed (exit {process.returncode}): {tail}")
+            tail = " | ".join(process.stderr.strip().splitlines()[-2:])
+            raise CrawlFailed(f"crawl of {source.name} failed (exit {process.returncode}, log {log_path}): {tail}")
         return CrawlResult(source=source.name, run_id=run_id, status=status, stats=_public_stats(stats),
                            warc_files=stats.get("kronika/warc/files", []),
                            repaired=[p.name for p in repaired])

@@ -22,7 +22,7 @@ from kronika.spiders.parsers.records import ArticleRecord
 
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
                  "opinionnewsarticle", "reportage", "liveblogposting", "backgroundnewsarticle"}
-_BYLINE_RE = re.compile(r"^\s*(?:by|author|автор(?:ка)?)\s*[:\-–—]?\s+(.{2,80}?)\s*$", re.I)
+_BYLINE_RE = re.compile(r"^\s*(?:by|authors?|автор(?:ка|и|ы)?)\s*[:\-–—]?\s+(.{2,80}?)\s*$", re.I)
 # A byline often runs on into the date: "By Ann Lee · 8 January 2026".
 _BYLINE_END_RE = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bі\b|\bи\b|\bта\b)\s*", re.I)

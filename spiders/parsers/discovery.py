@@ -335,7 +335,9 @@ def _html(body: bytes, url: str, content_type: str | None, allowed: list[str], r
             el.drop_tree()
     cleaned = lxml.html.tostring(doc, encoding="unicode")
     response = HtmlResponse(url=url, body=cleaned.encode("utf-8"), encoding="utf-8")
-    extractor = LinkExtractor(allow_domains=domains, unique=True)
+    # Domains are checked by _site_ok: LinkExtractor's allow_domains compares host:port, so a
+    # site on a non-default port would never match its own domain.
+    extractor = LinkExtractor(unique=True)
     seen = set(result.follow)
     for link in extractor.extract_links(response):
         target = _without_fragment(link.url)

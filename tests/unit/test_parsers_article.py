@@ -170,3 +170,12 @@ def test_parse_article_html_matches_bytes_path():
     raw = (DATA / "article_opengraph.html").read_bytes()
     url = "https://harbour.example.com/local/x"
     assert parse_article_html(raw.decode("utf-8"), url) == parse_article(raw, url)
+
+
+def test_plural_bylines_in_ukrainian_russian_and_english():
+    for label in ("Автори:", "Авторы:", "Authors:"):
+        html = (f"<html lang='uk'><body><article><h1>Заголовок новини</h1><p class='byline'>{label} "
+                "Юрій Терещук, Ірина Дорош</p><p>" + "Текст новини про події у місті. " * 20 +
+                "</p></article></body></html>").encode()
+        record = parse_article(html, "https://example.org/novyny/zaholovok-novyny/")
+        assert record.authors == ["Юрій Терещук", "Ірина Дорош"], (label, record.authors)

@@ -1,0 +1,194 @@
+"""A loopback HTTP server for the offline mirror (stdlib only, so tests need nothing else).
+
+It serves `MirrorSite` pages, gzips HTML and XML when the client accepts it (so an archive that
+keeps bytes as they came over the wire stores compressed bodies), counts every request in `hits`,
+and can switch epochs while running, which is how tests simulate articles being rewritten and
+posts being edited between two crawls.
+"""
+from __future__ import annotations
+
+import collections
+import gzip
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from .site import MirrorSite, Page
+
+log = logging.getLogger(__name__)
+
+_COMPRESSIBLE = ("text/html", "application/xml", "application/rss+xml", "text/xml")
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    for item in (header or "").split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() not in ("gzip", "x-gzip"):
+            continue
+        q = params.strip()
+        if q.startswith("q="):
+            try:
+                return float(q[2:]) > 0
+            except ValueError:
+                return False
+        return True
+    return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_Server"
+    protocol_version = "HTTP/1.1"
+    server_version = "KronikaMirror/1.0"
+
+    def do_GET(self) -> None:  # noqa: N802 (stdlib naming)
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._respond(send_body=False)
+
+    def _respond(self, send_body: bool) -> None:
+        owner = self.server.owner
+        owner._count(self.path)
+        host = self.headers.get("Host") or f"{owner.host}:{owner.port}"
+        base_url = f"http://{host}"
+        target = self.path
+        if not target.startswith("/"):
+            # absolute-form request target (as sent to proxies): keep the path and query
+            parts = urlsplit(target)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        page = owner.site.page(target, base_url=base_url)
+        if page is None:
+            page = Page(400, "text/plain; charset=utf-8", b"Bad request\n")
+        body = page.body
+        headers = dict(page.headers)
+        if page.content_type.startswith(_COMPRESSIBLE):
+            headers["Vary"] = "Accept-Encoding"
+            if _accepts_gzip(self.headers.get("Accept-Encoding")):
+                # mtime=0: the same page always compresses to the same bytes, so unchanged pages
+                # keep the same payload digest between crawls
+                body = gzip.compress(body, compresslevel=6, mtime=0)
+                headers["Content-Encoding"] = "gzip"
+        self.send_response(page.status)
+        self.send_header("Content-Type", page.content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+        log.debug("%s - %s", self.address_string(), format % args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: "MirrorServer"
+
+
+class MirrorServer:
+    """The mirror on a loopback port. `port=0` picks a free port; read it from `.port` / `.url`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, epoch: int = 0):
+        self.host = host
+        self._requested_port = port
+        self._lock = threading.Lock()
+        self._site = MirrorSite(epoch)
+        self._sites = {epoch: self._site}
+        self._hits: collections.Counter[str] = collections.Counter()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- state
+
+    @property
+    def site(self) -> MirrorSite:
+        return self._site
+
+    @property
+    def epoch(self) -> int:
+        return self._site.epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Switch the content live; requests already in flight finish on the old epoch."""
+        with self._lock:
+            if epoch not in self._sites:
+                self._sites[epoch] = MirrorSite(epoch)
+            self._site = self._sites[epoch]
+
+    @property
+    def hits(self) -> collections.Counter[str]:
+        """Requests served so far, keyed by path with query. A copy: safe to read while serving."""
+        with self._lock:
+            return collections.Counter(self._hits)
+
+    def reset_hits(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+    def _count(self, path: str) -> None:
+        with self._lock:
+            self._hits[path] += 1
+
+    # ---- lifecycle
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the mirror server is not started")
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def bind(self) -> "MirrorServer":
+        if self._httpd is None:
+            self._httpd = _Server((self.host, self._requested_port), _Handler)
+            self._httpd.owner = self
+        return self
+
+    def start(self) -> "MirrorServer":
+        self.bind()
+        if self._thread is None:
+            assert self._httpd is not None
+            self._thread = threading.Thread(target=self._httpd.serve_forever, name="kronika-mirror", daemon=True)
+            self._thread.start()
+            log.info("mirror serving %s (epoch %d)", self.url, self.epoch)
+        return self
+
+    def serve_forever(self) -> None:
+        self.bind()
+        assert self._httpd is not None
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        if self._thread is not None:
+            httpd.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        httpd.server_close()
+
+    def __enter__(self) -> "MirrorServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, epoch: int = 0) -> None:
+    """Serve the mirror in the foreground until Ctrl-C (for `kronika mirror serve`)."""
+    server = MirrorServer(host, port, epoch).bind()
+    print(f"Kronika mirror (epoch {epoch}) at {server.url}/  (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        print("mirror stopped", flush=True)

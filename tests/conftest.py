@@ -1,0 +1,69 @@
+"""Shared fixtures: an isolated archive + database per test, the mirror on a free port, PostgreSQL."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kronika.settings import Environment
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("KRONIKA_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def mirror():
+    from kronika.mirror.server import MirrorServer
+
+    with MirrorServer(port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def sqlite_env(tmp_path, monkeypatch) -> Environment:
+    env = Environment(database_url=f"sqlite:///{tmp_path / 'kronika.db'}", archive_dir=tmp_path / "archive")
+    monkeypatch.setenv("KRONIKA_DATABASE_URL", env.database_url)
+    monkeypatch.setenv("KRONIKA_ARCHIVE_DIR", str(env.archive_dir))
+    return env
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh schema in the PostgreSQL named by KRONIKA_TEST_POSTGRES_URL, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("KRONIKA_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    schema = f"kronika_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_env(request, tmp_path, monkeypatch) -> Environment:
+    """The same test on SQLite and on PostgreSQL (skipped when no PostgreSQL is configured)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kronika.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    env = Environment(database_url=url, archive_dir=tmp_path / "archive")
+    monkeypatch.setenv("KRONIKA_DATABASE_URL", env.database_url)
+    monkeypatch.setenv("KRONIKA_ARCHIVE_DIR", str(env.archive_dir))
+    return env
+
+
+@pytest.fixture
+def demo_config(mirror, monkeypatch):
+    """config/demo.yaml pointed at this test's mirror."""
+    from kronika.settings import load_config
+
+    monkeypatch.setenv("KRONIKA_MIRROR_URL", mirror.url)
+    monkeypatch.setenv("KRONIKA_CONFIG", str(ROOT / "config" / "demo.yaml"))
+    return load_config()

@@ -1,0 +1,68 @@
+"""Comparing what Kronika stored with what the mirror serves, and running the real validators."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from kronika.mirror.site import MirrorSite
+from kronika.storage.db.engine import open_database, unit_of_work
+from kronika.storage.db.models import (Article, ArticleVersion, Capture, TelegramPost, TelegramPostVersion,
+                                       TelegramPostView, WarcFile)
+
+OUTLET_SOURCES = {"herald": "riverside-herald", "vistnyk": "zarichna-vistnyk"}
+
+
+def row_counts(database_url: str) -> dict[str, int]:
+    engine = open_database(database_url)
+    with unit_of_work(engine) as session:
+        return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
+                for model in (Article, ArticleVersion, TelegramPost, TelegramPostVersion, TelegramPostView,
+                              Capture, WarcFile)}
+
+
+def assert_database_matches_mirror(database_url: str, mirror_url: str, epoch: int = 0) -> None:
+    """Every article and post of the mirror is stored, with the mirror's own values, and nothing else."""
+    site = MirrorSite(epoch=epoch)
+    expected_articles = {a.url: a for a in site.expected_articles(mirror_url)}
+    expected_posts = {(p.channel, p.post_id): p for p in site.expected_posts()}
+    engine = open_database(database_url)
+    with unit_of_work(engine) as session:
+        articles = {a.url: a for a in session.scalars(select(Article))}
+        posts = {(p.channel, p.post_id): p for p in session.scalars(select(TelegramPost))}
+    assert set(articles) == set(expected_articles), (
+        f"missing {sorted(set(expected_articles) - set(articles))}, extra {sorted(set(articles) - set(expected_articles))}")
+    for url, expected in expected_articles.items():
+        stored = articles[url]
+        assert stored.source == OUTLET_SOURCES[expected.outlet]
+        assert stored.title == expected.title, url
+        assert stored.published_at == expected.published_at, url
+        assert sorted(stored.authors) == sorted(expected.authors), url
+        assert stored.language == expected.language, url
+        for paragraph in expected.paragraphs:
+            assert " ".join(paragraph.split()) in " ".join(stored.text.split()), f"{url}: lost {paragraph[:60]!r}"
+    assert set(posts) == set(expected_posts), (
+        f"missing {sorted(set(expected_posts) - set(posts))}, extra {sorted(set(posts) - set(expected_posts))}")
+    for key, expected in expected_posts.items():
+        stored = posts[key]
+        assert stored.url == expected.url
+        assert stored.text == expected.text, key
+        assert stored.views == expected.views_parsed, key
+        assert stored.edited == expected.edited, key
+        assert stored.posted_at == expected.posted_at, key
+        assert stored.is_service == expected.is_service, key
+
+
+def warc_files(archive_dir: Path) -> list[Path]:
+    return sorted(Path(archive_dir).glob("*/*.warc.gz"))
+
+
+def assert_warcio_check_passes(archive_dir: Path) -> None:
+    files = warc_files(archive_dir)
+    assert files, "no WARC files were written"
+    assert not list(Path(archive_dir).glob("*/*.open")), "a WARC file was left open"
+    result = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
