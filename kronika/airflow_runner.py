@@ -29,10 +29,12 @@ def prepare_environment(airflow_home: Path) -> dict[str, str]:
 
 
 def run_dags(dag_ids: list[str]) -> dict[str, str]:
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.utils.db import initdb
 
     initdb()
+    DagBundlesManager().sync_bundles_to_db()  # the "dags-folder" bundle row the DAG rows point to
     bag = DagBag(str(DAGS_FOLDER))
     if bag.import_errors:
         # a bad config shows up here, naming the file, the source and the field

@@ -50,15 +50,14 @@ def source_summaries(env: Environment) -> list[dict]:
 
 
 def summary_table(summaries: list[dict], title: str) -> Table:
-    table = Table(title=title)
-    columns = [("source", "source"), ("last run", "last_run_status"), ("pages", "pages_fetched"),
-               ("revisits", "revisits"), ("errors", "errors"), ("WARC files", "warc_files"),
-               ("records", "warc_records"), ("articles", "articles"), ("versions", "article_versions"),
-               ("posts", "posts"), ("post versions", "post_versions")]
-    for header, _ in columns:
-        table.add_column(header, justify="left" if header == "source" else "right")
+    table = Table(title=title, caption="WARC: files/records; articles and posts: rows/versions")
+    table.add_column("source", no_wrap=True)
+    for header in ("last run", "pages", "revisits", "errors", "WARC", "articles", "posts"):
+        table.add_column(header, justify="right")
     for row in summaries:
-        table.add_row(*[str(row[key]) if row[key] is not None else "-" for _, key in columns])
+        table.add_row(row["source"], row["last_run_status"] or "-", str(row["pages_fetched"]), str(row["revisits"]),
+                      str(row["errors"]), f"{row['warc_files']}/{row['warc_records']}",
+                      f"{row['articles']}/{row['article_versions']}", f"{row['posts']}/{row['post_versions']}")
     return table
 
 

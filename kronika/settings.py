@@ -46,6 +46,14 @@ class Politeness(BaseModel):
     max_pages: int = Field(500, ge=1)
     max_response_bytes: int = Field(20_000_000, ge=1024)
     download_timeout: float = Field(30.0, gt=0)
+    proxy: str | None = None  # an HTTP proxy for every request of the source (the demo reaches its mirror so)
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"not an http(s) proxy URL: {value!r}")
+        return value or None
 
     @field_validator("schedule")
     @classmethod

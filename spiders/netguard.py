@@ -46,8 +46,8 @@ class PrivateNetworkGuardMiddleware:
         raise IgnoreRequest(f"private address {address}")
 
     def process_request(self, request, spider=None):
-        if self.allow_private:
-            return None
+        if self.allow_private or request.meta.get("proxy"):
+            return None  # through a proxy only the proxy's address counts: checked on the response
         host = urlsplit(request.url).hostname or ""
         try:
             addresses: tuple[str, ...] = (str(ipaddress.ip_address(host)),)

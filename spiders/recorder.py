@@ -77,7 +77,8 @@ class WarcRecorderMiddleware:
             response_headers=_headers(response.headers),
             response_body=response.body,
             captured_at=now,
-            ip_address=str(response.ip_address) if response.ip_address else None,
+            # through a proxy the peer is the proxy, not the server: leave the address out
+            ip_address=str(response.ip_address) if response.ip_address and "proxy" not in request.meta else None,
         )
         revisit = None
         digest = payload_digest(response.body)

@@ -9,6 +9,7 @@ SPIDER_MODULES = ["kronika.spiders.spiders"]
 NEWSPIDER_MODULE = "kronika.spiders.spiders"
 
 DOWNLOADER_MIDDLEWARES = {
+    "kronika.spiders.proxy.SourceProxyMiddleware": 740,
     "kronika.spiders.netguard.PrivateNetworkGuardMiddleware": 995,
     "kronika.spiders.recorder.WarcRecorderMiddleware": 990,
 }

@@ -61,9 +61,9 @@ def any_env(request, tmp_path, monkeypatch) -> Environment:
 
 @pytest.fixture
 def demo_config(mirror, monkeypatch):
-    """config/demo.yaml pointed at this test's mirror."""
+    """config/demo.yaml with this test's mirror as the proxy for mirror.kronika.test."""
     from kronika.settings import load_config
 
-    monkeypatch.setenv("KRONIKA_MIRROR_URL", mirror.url)
+    monkeypatch.setenv("KRONIKA_MIRROR_PROXY", mirror.url)
     monkeypatch.setenv("KRONIKA_CONFIG", str(ROOT / "config" / "demo.yaml"))
     return load_config()

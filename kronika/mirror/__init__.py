@@ -3,7 +3,7 @@
 `MirrorSite(epoch)` renders pages in memory and states what a correct pipeline should extract;
 `MirrorServer` serves them over HTTP for crawls in tests and `make demo`.
 """
-from .server import MirrorServer, serve
+from .server import VIRTUAL_BASE_URL, MirrorServer, serve
 from .site import (
     ExpectedArticle,
     ExpectedPost,
@@ -24,4 +24,5 @@ __all__ = [
     "max_epoch",
     "parse_views",
     "serve",
+    "VIRTUAL_BASE_URL",
 ]

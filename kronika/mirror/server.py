@@ -19,6 +19,10 @@ from .site import MirrorSite, Page
 
 log = logging.getLogger(__name__)
 
+# The mirror's stable name when a crawler uses it as its HTTP proxy (`.test` never resolves on the
+# internet, RFC 2606): captures keep the same URLs from run to run, whatever port serves them.
+VIRTUAL_BASE_URL = "http://mirror.kronika.test"
+
 _COMPRESSIBLE = ("text/html", "application/xml", "application/rss+xml", "text/xml")
 
 
@@ -50,14 +54,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         owner = self.server.owner
-        owner._count(self.path)
         host = self.headers.get("Host") or f"{owner.host}:{owner.port}"
         base_url = f"http://{host}"
         target = self.path
         if not target.startswith("/"):
-            # absolute-form request target (as sent to proxies): keep the path and query
+            # absolute-form request target: the mirror is being used as an HTTP proxy for its
+            # virtual host (VIRTUAL_BASE_URL), so URLs stay the same whatever port it runs on
             parts = urlsplit(target)
+            base_url = f"{parts.scheme}://{parts.netloc}"
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        owner._count(target)
         page = owner.site.page(target, base_url=base_url)
         if page is None:
             page = Page(400, "text/plain; charset=utf-8", b"Bad request\n")

@@ -61,6 +61,7 @@ def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
         "DOWNLOAD_MAXSIZE": source.max_response_bytes,
         "DOWNLOAD_TIMEOUT": source.download_timeout,
         "KRONIKA_ALLOW_PRIVATE_NETWORKS": source.allow_private_networks,
+        "KRONIKA_PROXY": source.proxy,
     }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from kronika.mirror.server import VIRTUAL_BASE_URL
 from kronika.mirror.site import MirrorSite
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import (Article, ArticleVersion, Capture, TelegramPost, TelegramPostVersion,
@@ -23,10 +24,10 @@ def row_counts(database_url: str) -> dict[str, int]:
                               Capture, WarcFile)}
 
 
-def assert_database_matches_mirror(database_url: str, mirror_url: str, epoch: int = 0) -> None:
+def assert_database_matches_mirror(database_url: str, epoch: int = 0) -> None:
     """Every article and post of the mirror is stored, with the mirror's own values, and nothing else."""
     site = MirrorSite(epoch=epoch)
-    expected_articles = {a.url: a for a in site.expected_articles(mirror_url)}
+    expected_articles = {a.url: a for a in site.expected_articles(VIRTUAL_BASE_URL)}
     expected_posts = {(p.channel, p.post_id): p for p in site.expected_posts()}
     engine = open_database(database_url)
     with unit_of_work(engine) as session:

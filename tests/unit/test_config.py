@@ -43,10 +43,11 @@ def test_good_config_applies_defaults_and_overrides(tmp_path):
 
 
 def test_shipped_configs_are_valid(monkeypatch):
-    monkeypatch.setenv("KRONIKA_MIRROR_URL", "http://127.0.0.1:9999")
+    monkeypatch.setenv("KRONIKA_MIRROR_PROXY", "http://127.0.0.1:9999")
     demo = load_config(ROOT / "config" / "demo.yaml")
     assert {s.kind for s in demo.sources} == {"news", "telegram"}
-    assert all(url.startswith("http://127.0.0.1:9999/") for s in demo.sources for url in s.start_urls)
+    assert all(url.startswith("http://mirror.kronika.test/") for s in demo.sources for url in s.start_urls)
+    assert {s.proxy for s in demo.sources} == {"http://127.0.0.1:9999"}
     real = load_config(ROOT / "config" / "sources.yaml")
     assert len(real.sources) >= 4 and not any(s.allow_private_networks for s in real.sources)
 
