@@ -48,8 +48,8 @@ def alembic_config(engine: Engine):
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (idempotent)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Apply migrations up to `revision` (idempotent); "heads" follows every branch."""
     from alembic import command
 
     config = alembic_config(engine)
@@ -58,27 +58,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
+def head_revisions() -> set[str]:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return set(ScriptDirectory.from_config(config).get_heads())
 
 
 def open_database(url: str) -> Engine:
     """An engine whose schema is at head: new databases are created, old ones upgraded."""
     engine = make_engine(url)
-    if current_revision(engine) != head_revision():
+    if current_revisions(engine) != head_revisions():
         upgrade(engine)
     return engine
 

@@ -1,79 +1,15 @@
-"""The `kronika` command line.
-
-Every command exits 0 on success and non-zero with a one-line reason on failure; commands whose
-output is data accept `--json`.
-"""
+"""Pipeline commands: sources, crawl, index, extract, run, status, history, parse, db, mirror, demo."""
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from dataclasses import asdict
-from functools import wraps
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from kronika import __version__
-from kronika.settings import ConfigError, Environment, load_config
-
-console = Console()
-errors = Console(stderr=True)
-
-
-class KnownError(click.ClickException):
-    """An expected failure: printed as one line, exit status 1."""
-
-    def show(self, file=None) -> None:
-        errors.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
-
-
-def one_line_errors(func):
-    """Turn the failures a user can cause into a one-line message instead of a traceback."""
-    from kronika.locks import SourceBusy
-    from kronika.steps.crawl import CrawlFailed
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (ConfigError, SourceBusy, CrawlFailed, FileNotFoundError, ValueError) as exc:
-            raise KnownError(str(exc)) from None
-        except Exception as exc:  # a database that is down, a disk that is full, ...
-            if isinstance(exc, click.ClickException):
-                raise
-            logging.getLogger("kronika").debug("failure", exc_info=True)
-            raise KnownError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-
-    return wrapper
-
-
-def emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="kronika")
-@click.option("--config", "config_path", envvar="KRONIKA_CONFIG", type=click.Path(dir_okay=False),
-              help="Sources file (default: config/sources.yaml, or $KRONIKA_CONFIG).")
-@click.option("-v", "--verbose", is_flag=True, help="Log progress of every step.")
-@click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
-    """Kronika keeps a chronicle of what news outlets and Telegram channels said, and when.
-
-    \b
-    Quick start (offline, against the bundled mirror):
-      kronika demo
-      kronika status
-    """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = {"config_path": config_path}
-
-
-def _config(ctx: click.Context):
-    return load_config(ctx.obj.get("config_path"))
+from kronika.cli.base import KnownError, _config, console, emit_json, errors, main, one_line_errors
+from kronika.settings import Environment
 
 
 @main.command()
@@ -285,11 +221,11 @@ def db() -> None:
 @one_line_errors
 def db_upgrade() -> None:
     """Apply Alembic migrations up to the newest schema (creates a new database)."""
-    from kronika.storage.db.engine import current_revision, make_engine, upgrade
+    from kronika.storage.db.engine import current_revisions, make_engine, upgrade
 
     engine = make_engine(Environment.from_env().database_url)
     upgrade(engine)
-    console.print(f"database at revision {current_revision(engine)}")
+    console.print(f"database at revision {', '.join(sorted(current_revisions(engine)))}")
 
 
 @main.group()
@@ -323,6 +259,3 @@ def demo(as_json: bool) -> None:
 
     run_demo(console, as_json=as_json)
 
-
-if __name__ == "__main__":
-    main()

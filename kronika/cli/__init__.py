@@ -1,0 +1,9 @@
+"""The `kronika` command line: `main` is the console script; each module adds its commands.
+
+Every command exits 0 on success and non-zero with a one-line reason on failure; commands whose
+output is data accept `--json`.
+"""
+from kronika.cli.base import main
+from kronika.cli import pipeline  # noqa: F401  (registers the commands)
+
+__all__ = ["main"]
