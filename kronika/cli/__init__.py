@@ -5,5 +5,6 @@ output is data accept `--json`.
 """
 from kronika.cli.base import main
 from kronika.cli import pipeline  # noqa: F401  (registers the commands)
+from kronika.cli import data  # noqa: F401,E402  (export, timeline, plot, serve)
 
 __all__ = ["main"]

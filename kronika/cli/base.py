@@ -46,6 +46,26 @@ def one_line_errors(func):
     return wrapper
 
 
+def progress_bar(unit: str = "rows"):
+    """A rich progress bar on stderr (stdout stays clean for data): count, total when known, rate, time.
+
+        with progress_bar("files") as bar:
+            task = bar.add_task("extracting", total=None)
+            bar.advance(task)
+    """
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
+                               TextColumn, TimeElapsedColumn)
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f} {unit}/s" if speed else f"- {unit}/s", style="progress.data.speed")
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn(unit), Rate(), TimeElapsedColumn(), console=errors, transient=True)
+
+
 def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

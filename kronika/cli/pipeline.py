@@ -8,7 +8,7 @@ from dataclasses import asdict
 import click
 from rich.table import Table
 
-from kronika.cli.base import KnownError, _config, console, emit_json, errors, main, one_line_errors
+from kronika.cli.base import KnownError, _config, console, emit_json, errors, main, one_line_errors, progress_bar
 from kronika.settings import Environment
 
 
@@ -47,7 +47,7 @@ def crawl(ctx, source: str, as_json: bool) -> None:
     """
     from kronika.steps.crawl import crawl as crawl_step
 
-    with console.status(f"crawling {source} ..."):
+    with errors.status(f"crawling {source} ..."):
         result = crawl_step(_config(ctx).source(source))
     if as_json:
         emit_json(result.__dict__)
@@ -55,13 +55,6 @@ def crawl(ctx, source: str, as_json: bool) -> None:
         console.print(f"{source}: run {result.run_id} {result.status}, "
                       f"{result.stats.get('downloader/response_count', 0)} responses, "
                       f"WARC files: {', '.join(result.warc_files) or 'none'}")
-
-
-def _progress_bar(description: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=errors, transient=True)
 
 
 @main.command()
@@ -75,7 +68,9 @@ def index(source: str | None, as_json: bool) -> None:
     """
     from kronika.steps.index import index as index_step
 
-    result = index_step(source=source)
+    with progress_bar("files") as bar:
+        task = bar.add_task("indexing WARC files", total=None)
+        result = index_step(source=source, progress=lambda _path: bar.advance(task))
     if as_json:
         emit_json(result.__dict__)
     else:
@@ -94,8 +89,9 @@ def extract(all_files: bool, source: str | None, as_json: bool) -> None:
     """
     from kronika.steps.extract import extract as extract_step
 
-    with console.status("extracting ..."):
-        result = extract_step(all_files=all_files, source=source)
+    with progress_bar("files") as bar:
+        task = bar.add_task("extracting WARC files", total=None)
+        result = extract_step(all_files=all_files, source=source, progress=lambda _path: bar.advance(task))
     if as_json:
         emit_json({"files": result.files, "counts": dict(result.counts)})
     else:
@@ -122,7 +118,7 @@ def run(ctx, source: str | None, all_sources: bool, as_json: bool) -> None:
     chosen = config.sources if all_sources else [config.source(source)]
     results = []
     for item in chosen:
-        with console.status(f"running {item.name} ..."):
+        with errors.status(f"running {item.name} ..."):
             outcome = run_source(item)
         results.append({"source": item.name, "run_id": outcome.crawl.run_id,
                         "pages": outcome.crawl.stats.get("downloader/response_count", 0),
@@ -136,22 +132,30 @@ def run(ctx, source: str | None, all_sources: bool, as_json: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
 @one_line_errors
-def status(as_json: bool) -> None:
-    """Per source: last run, pages, articles, posts, versions, archive size.
+def status(ctx, as_json: bool) -> None:
+    """Per source: last run (time, status, pages, errors, what it added), next scheduled run, lag
+    since the last success, rows; with the archive's and the database's size.
 
     Exits 1 when a source's last run failed (usable by monitoring).
+
+    Example: kronika status --json | jq '.sources[] | {source, last_run_status, lag_seconds}'
     """
-    from kronika.report import source_summaries
+    from kronika.report import status_report, status_table
+    from kronika.settings import ConfigError
 
-    summaries = source_summaries(Environment.from_env())
+    try:
+        schedules = {s.name: s.schedule for s in _config(ctx).sources}
+    except ConfigError:
+        schedules = {}  # no config here: the database alone still tells most of it
+    report = status_report(Environment.from_env(), schedules)
     if as_json:
-        emit_json(summaries)
+        emit_json(report)
     else:
-        from kronika.report import summary_table
-
-        console.print(summary_table(summaries, title="Kronika status"))
-    if any(s["last_run_status"] == "failed" for s in summaries):
+        console.print(status_table(report))
+    if report["failing"]:
+        errors.print(f"[bold red]failing:[/] {', '.join(report['failing'])}", highlight=False)
         sys.exit(1)
 
 

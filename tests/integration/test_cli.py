@@ -13,7 +13,7 @@ from kronika.mirror.site import MirrorSite
 from kronika.steps.run import run_source
 
 COMMANDS = [[], ["sources"], ["crawl"], ["index"], ["extract"], ["run"], ["status"], ["history"], ["parse"],
-            ["db", "upgrade"], ["mirror", "serve"], ["demo"]]
+            ["db", "upgrade"], ["mirror", "serve"], ["demo"], ["export"], ["timeline"], ["plot"], ["serve"]]
 
 
 def kronika(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -37,7 +37,8 @@ def crawled(sqlite_env, demo_config):
 def test_status_json_and_table(crawled, demo_config):
     result = kronika("status", "--json")
     assert result.returncode == 0, result.stderr
-    rows = {row["source"]: row for row in json.loads(result.stdout)}
+    report = json.loads(result.stdout)
+    rows = {row["source"]: row for row in report["sources"]}
     assert set(rows) == {s.name for s in demo_config.sources}
     site = MirrorSite()
     assert rows["zarichna-ova"]["posts"] == len(site.expected_posts())

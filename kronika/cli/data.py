@@ -1,0 +1,275 @@
+"""Commands for archivists and data consumers: export, timeline, plot, serve (all read-only)."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from kronika.cli.base import KnownError, console, emit_json, errors, main, one_line_errors, progress_bar
+from kronika.settings import Environment
+
+
+@contextmanager
+def _session():
+    from sqlalchemy.orm import Session
+
+    from kronika.storage.db.readonly import read_only_engine
+
+    engine = read_only_engine(Environment.from_env().database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _when(value: str | None) -> datetime | None:
+    """An ISO 8601 date or time; without an offset it is taken as UTC."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 date or time: {value!r} (e.g. 2026-01-14 or 2026-01-14T06:00+02:00)")
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+def _table_names() -> str:
+    from kronika.storage.export import public_tables
+
+    return ", ".join(public_tables())
+
+
+# ------------------------------------------------------------------------------------ export
+@main.command(epilog="Tables and views: the public schema, documented in docs/schema.md.")
+@click.argument("table", required=False)
+@click.option("--all", "all_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write every public table into DIR, with manifest.json (rows, sha256, schema version).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]),
+              help="Default: from -o's suffix, else jsonl (parquet for --all).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout; Parquet needs a file).")
+@click.option("--source", help="Only this source's rows.")
+@click.option("--since", help="Only rows at or after this time (ISO 8601; UTC unless an offset is given).")
+@click.option("--until", help="Only rows before this time.")
+@click.option("--list", "list_tables", is_flag=True, help="List the tables and views that can be exported.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON (the manifest for --all).")
+@one_line_errors
+def export(table: str | None, all_dir: str | None, fmt: str | None, output: str | None, source: str | None,
+           since: str | None, until: str | None, list_tables: bool, as_json: bool) -> None:
+    """Export a table or view as JSON Lines, CSV or Parquet, streaming (constant memory).
+
+    \b
+    Examples:
+      kronika export articles --format parquet -o articles.parquet
+      kronika export v_article_changes --source riverside-herald --since 2026-01-14 > changes.jsonl
+      kronika export --all dump/            (every table as Parquet + dump/manifest.json)
+    """
+    from kronika.storage.export import export_all, export_table, format_for, public_tables, query, count_rows
+    from kronika.storage.db.readonly import read_only_engine
+
+    if list_tables:
+        tables = public_tables()
+        if as_json:
+            emit_json({name: [c.name for c in t.c] for name, t in tables.items()})
+            return
+        listing = Table(title="Exportable tables and views (docs/schema.md)")
+        listing.add_column("name", style="cyan")
+        listing.add_column("kind")
+        listing.add_column("columns")
+        for name, t in tables.items():
+            listing.add_row(name, "view" if t.info.get("view") else "table", ", ".join(c.name for c in t.c))
+        console.print(listing)
+        return
+    if bool(table) == bool(all_dir):
+        raise KnownError("name one TABLE or pass --all DIR (kronika export --list shows the tables)")
+    engine = read_only_engine(Environment.from_env().database_url)
+    try:
+        if all_dir:
+            if source or since or until or output:
+                raise KnownError("--all exports whole tables: --source, --since, --until and -o do not apply")
+            with progress_bar("rows") as bar:
+                def on_table(name: str, total: int):
+                    task = bar.add_task(name, total=total)
+                    return lambda n: bar.advance(task, n)
+
+                manifest = export_all(engine, Path(all_dir), fmt or "parquet", on_table=on_table)
+            if as_json:
+                emit_json(manifest)
+            else:
+                summary = Table(title=f"{all_dir}: schema {manifest['schema_version']}, {manifest['format']}")
+                for column in ("table", "rows", "bytes", "sha256"):
+                    summary.add_column(column, justify="right" if column in ("rows", "bytes") else "left")
+                for name, entry in manifest["tables"].items():
+                    summary.add_row(name, str(entry["rows"]), str(entry["bytes"]), entry["sha256"][:16] + "…")
+                console.print(summary)
+            return
+        fmt = fmt or format_for(output)
+        target = Path(output) if output else None
+        with engine.connect() as connection:
+            tables = public_tables()
+            if table not in tables:
+                raise KnownError(f"no public table or view named {table!r} (known: {', '.join(tables)})")
+            total = count_rows(connection, query(tables[table], source, _when(since), _when(until)))
+            with progress_bar("rows") as bar:
+                task = bar.add_task(f"exporting {table}", total=total)
+                rows = export_table(connection, table, fmt, target, source, _when(since), _when(until),
+                                    progress=lambda n: bar.advance(task, n))
+        if as_json and target:
+            emit_json({"table": table, "format": fmt, "rows": rows, "file": str(target)})
+        else:
+            errors.print(f"{table}: {rows} rows{f' to {target}' if target else ''} ({fmt})", highlight=False)
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------------------------ timeline
+def _diff_text(runs) -> str:
+    from rich.markup import escape
+
+    styles = {"-": "[red strike]{}[/]", "+": "[green underline]{}[/]", "=": "{}"}
+    return "".join(styles[op].format(escape(text)) for op, text in runs)
+
+
+def _versions_table(title: str, versions: list[dict], label: str) -> Table:
+    table = Table(title=title)
+    for column in ("#", "captured at", label, "changed", "words +/-", "capture"):
+        table.add_column(column, justify="right" if column in ("#", "capture") else "left")
+    for v in versions:
+        changed = ", ".join(v["changed"]) or ("first version" if v["version"] == 1 else "-")
+        table.add_row(str(v["version"]), v["captured_at"].strftime("%Y-%m-%d %H:%M:%S"),
+                      (v.get("title") or v.get("text") or "")[:70], changed,
+                      f"[green]+{v['words_added']}[/] [red]-{v['words_removed']}[/]", str(v["capture_id"]))
+    return table
+
+
+@main.command()
+@click.argument("url", required=False)
+@click.option("--channel", help="Every post of a Telegram channel: posted, edited, deleted.")
+@click.option("--query", "-q", "q", help="Articles and posts whose title, URL or text contains this.")
+@click.option("--since", help="Only events at or after this time (ISO 8601) for --channel.")
+@click.option("--until", help="Only events before this time (ISO 8601) for --channel.")
+@click.option("--diff", "show_diff", is_flag=True, help="Show each version's text changes word by word.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def timeline(url: str | None, channel: str | None, q: str | None, since: str | None, until: str | None,
+             show_diff: bool, as_json: bool) -> None:
+    """The versions of an article (or post) over time, or a channel's or a search's events, with what changed.
+
+    \b
+    Examples:
+      kronika timeline http://mirror.kronika.test/herald/news/missile-strike-hits-zarichansk-residential-district.html --diff
+      kronika timeline https://t.me/zarichna_ova/4117
+      kronika timeline --channel zarichna_ova --since 2026-01-14
+      kronika timeline --query "Zarichansk" --json
+    """
+    from kronika import browse
+
+    if sum(bool(x) for x in (url, channel, q)) != 1:
+        raise KnownError("give one of URL, --channel C or --query Q")
+    with _session() as session:
+        if url:
+            article = browse.find_article(session, url)
+            post = None if article else browse.find_post(session, url)
+            if article is None and post is None:
+                raise KnownError(f"no article or post stored for {url} (try `kronika timeline --query`)")
+            if article is not None:
+                item, versions, label = browse.article_dict(article), browse.article_versions(session, article.id), "title"
+            else:
+                item, versions, label = browse.post_dict(post), browse.post_versions(session, post.id), "text"
+            previous = None
+            for version in versions:
+                version["diff"] = browse.word_diff(previous and previous["text"], version["text"]) if previous else None
+                previous = version
+            if as_json:
+                emit_json({"article" if article else "post": item, "versions": versions})
+                return
+            console.print(_versions_table(item.get("title") or item["url"], versions, label))
+            if show_diff:
+                for version in versions[1:]:
+                    console.rule(f"version {version['version'] - 1} → {version['version']} "
+                                 f"({version['captured_at']:%Y-%m-%d %H:%M:%S}; changed: {', '.join(version['changed']) or 'nothing'})")
+                    console.print(_diff_text(version["diff"]), highlight=False)
+            elif len(versions) > 1:
+                errors.print("--diff shows the changes word by word", style="dim")
+            return
+        if channel:
+            events = browse.channel_timeline(session, channel, _when(since), _when(until))
+            title = f"@{channel}"
+        else:
+            events = browse.query_timeline(session, q)
+            title = f"“{q}”"
+    if not events:
+        raise KnownError(f"nothing stored for {title}")
+    if as_json:
+        emit_json({"events": events})
+        return
+    table = Table(title=f"{title}: {len(events)} events")
+    for column in ("at (UTC)", "event", "url", "what", "words +/-"):
+        table.add_column(column)
+    colours = {"edited": "yellow", "changed": "yellow", "deleted": "bold red", "gone": "bold red"}
+    for event in events:
+        colour = colours.get(event["event"], "green")
+        words = f"+{event['words_added']} -{event['words_removed']}" if "words_added" in event else ""
+        what = ", ".join(event.get("changed") or []) or (event.get("title") or "")[:60]
+        table.add_row(event["at"].strftime("%Y-%m-%d %H:%M"), f"[{colour}]{event['event']}[/]", event["url"],
+                      what, words)
+    console.print(table)
+
+
+# ------------------------------------------------------------------------------------ plot
+@main.command()
+@click.argument("kind", type=click.Choice(["runs", "versions", "posts"]))
+@click.option("--source", help="Only this source (for posts: a Telegram source; default: every channel).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was plotted as JSON.")
+@one_line_errors
+def plot(kind: str, source: str | None, output: str, as_json: bool) -> None:
+    """Plot runs (pages and errors per run), versions (per article) or posts (posts and edits per day).
+
+    \b
+    Examples:
+      kronika plot runs -o runs.png
+      kronika plot versions --source riverside-herald -o versions.png
+      kronika plot posts --source zarichna-ova -o posts.png
+    """
+    from kronika import plots
+
+    with _session() as session:
+        summary = plots.PLOTS[kind](session, Path(output), source)
+    if as_json:
+        emit_json(summary)
+    else:
+        errors.print(f"wrote {output}: {summary['description']}", highlight=False)
+
+
+# ------------------------------------------------------------------------------------ serve
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port (0: any free port).")
+@click.option("--replay-url", envvar="KRONIKA_REPLAY_URL",
+              help="pywb collection URL (e.g. http://127.0.0.1:8080/kronika/): link captures to replay too.")
+@one_line_errors
+def serve(host: str, port: int, replay_url: str | None) -> None:
+    """Serve the read-only web view: sources and runs, searchable articles and posts, diffs, captures.
+
+    The database is opened read-only (SQLite mode=ro, PostgreSQL default_transaction_read_only);
+    the app has no route that writes.
+
+    Example: kronika serve --port 8000    then open http://127.0.0.1:8000/
+    """
+    import uvicorn
+
+    from kronika.web import create_app
+
+    app = create_app(Environment.from_env(), replay_url=replay_url)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    errors.print(f"Kronika web view on http://{host}:{port}/ (read-only; Ctrl-C to stop)", highlight=False)
+    server.run()
+    if not server.started:
+        raise KnownError(f"could not listen on {host}:{port}")

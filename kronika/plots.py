@@ -1,0 +1,144 @@
+"""PNG plots of the archive (matplotlib, Agg: no display needed), for `kronika plot`.
+
+Each function draws from a read-only session, writes `out` and returns what it drew; it raises
+ValueError when there is nothing to draw rather than writing an empty picture.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from kronika.browse import run_dict, runs_query
+from kronika.storage.db.models import Article, TelegramPost, TelegramPostVersion
+
+DPI = 100
+
+
+def _figure(width: float = 10, height: float = 5, rows: int = 1):
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    axes = figure.subplots(rows, 1, squeeze=False)[:, 0]
+    return figure, axes
+
+
+def _save(figure, out: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(figure).print_png(str(out))
+
+
+def plot_runs(session: Session, out: Path, source: str | None = None) -> dict[str, Any]:
+    """Pages fetched and errors per run, over time, a line per source."""
+    runs = [run_dict(r) for r in session.scalars(runs_query(source))][::-1]
+    if not runs:
+        raise ValueError(f"no runs{f' of {source}' if source else ''} to plot")
+    figure, (pages, errs) = _figure(rows=2, height=6)
+    by_source: dict[str, list[dict]] = {}
+    for run in runs:
+        by_source.setdefault(run["source"], []).append(run)
+    for name, items in sorted(by_source.items()):
+        times = [r["started_at"] for r in items]
+        pages.plot(times, [r["pages"] for r in items], marker="o", label=name)
+        errs.plot(times, [r["errors"] for r in items], marker="x", label=name)
+        failed = [r for r in items if r["status"] == "failed"]
+        if failed:
+            pages.scatter([r["started_at"] for r in failed], [r["pages"] for r in failed], s=120,
+                          facecolors="none", edgecolors="red", zorder=3)
+    pages.set_title(f"Pages fetched per run{f' ({source})' if source else ''}; failed runs circled red")
+    pages.set_ylabel("pages")
+    errs.set_title("Errors per run")
+    errs.set_ylabel("errors")
+    errs.set_xlabel("run start (UTC)")
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (pages, errs):
+        axis.grid(alpha=0.3)
+        axis.legend(loc="upper left", fontsize="small")
+        axis.set_ylim(0, max(1, axis.get_ylim()[1]))
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _save(figure, out)
+    return {"plot": "runs", "file": str(out), "runs": len(runs), "sources": sorted(by_source),
+            "description": f"{len(runs)} runs of {len(by_source)} sources"}
+
+
+def plot_versions(session: Session, out: Path, source: str | None = None, top: int = 25) -> dict[str, Any]:
+    """Versions per article: the most rewritten articles, and how many articles have N versions."""
+    stmt = select(Article.title, Article.url, Article.versions, Article.source)
+    if source:
+        stmt = stmt.where(Article.source == source)
+    articles = session.execute(stmt).all()
+    if not articles:
+        raise ValueError(f"no articles{f' of {source}' if source else ''} to plot")
+    ranked = sorted(articles, key=lambda a: (-a.versions, a.title or a.url))[:top]
+    figure, (bars, histogram) = _figure(rows=2, height=9)
+    labels = [((a.title or a.url)[:60] + ("…" if len(a.title or a.url) > 60 else "")) for a in ranked][::-1]
+    bars.barh(range(len(ranked)), [a.versions for a in ranked][::-1], color="#4c72b0")
+    bars.set_yticks(range(len(ranked)), labels, fontsize=7)
+    bars.set_xlabel("versions")
+    bars.set_title(f"Most rewritten articles{f' ({source})' if source else ''}")
+    counts = Counter(a.versions for a in articles)
+    histogram.bar(list(counts), list(counts.values()), color="#dd8452")
+    histogram.set_xlabel("versions per article")
+    histogram.set_ylabel("articles")
+    histogram.set_title(f"{len(articles)} articles, {sum(a.versions for a in articles)} versions")
+    histogram.set_xticks(sorted(counts))
+    _save(figure, out)
+    return {"plot": "versions", "file": str(out), "articles": len(articles),
+            "versions": sum(a.versions for a in articles),
+            "description": f"{len(articles)} articles, most versions {ranked[0].versions}"}
+
+
+def _per_day(values) -> Counter:
+    return Counter(v.date() for v in values if v is not None)
+
+
+def plot_posts(session: Session, out: Path, source: str | None = None) -> dict[str, Any]:
+    """Posts per day (by publication) and edits and deletions per day (by when Kronika saw them)."""
+    posts_stmt = select(TelegramPost.posted_at, TelegramPost.deleted_at)
+    earlier = aliased(TelegramPostVersion)
+    edits_stmt = (select(TelegramPostVersion.captured_at).join(TelegramPost)
+                  .where(exists().where(earlier.post_id == TelegramPostVersion.post_id,
+                                        earlier.captured_at < TelegramPostVersion.captured_at)))
+    if source:
+        posts_stmt = posts_stmt.where(TelegramPost.source == source)
+        edits_stmt = edits_stmt.where(TelegramPost.source == source)
+    posts = session.execute(posts_stmt).all()
+    if not posts:
+        raise ValueError(f"no posts{f' of {source}' if source else ''} to plot")
+    posted = _per_day(p.posted_at for p in posts)
+    edited = _per_day(session.scalars(edits_stmt))
+    deleted = _per_day(p.deleted_at for p in posts)
+    figure, (top, bottom) = _figure(rows=2, height=7)
+    days = sorted(posted)
+    # days as labels, not a date axis: a single day would otherwise stretch over hours of empty axis
+    top.bar([d.isoformat() for d in days], [posted[d] for d in days], color="#4c72b0", width=0.8)
+    top.set_title(f"Posts per day{f' ({source})' if source else ''}: {len(posts)} posts")
+    top.set_ylabel("posts")
+    changes = sorted(set(edited) | set(deleted)) or [date.today()]
+    labels = [d.isoformat() for d in changes]
+    bottom.bar(labels, [edited[d] for d in changes], color="#dd8452", width=0.4, label="edits seen")
+    bottom.bar(labels, [deleted[d] for d in changes], bottom=[edited[d] for d in changes], color="#c44e52",
+               width=0.4, label="deletions seen")
+    bottom.set_title(f"Edits and deletions per day: {sum(edited.values())} edits, {sum(deleted.values())} deletions")
+    bottom.set_ylabel("changes")
+    bottom.legend(loc="upper left", fontsize="small")
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (top, bottom):
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.grid(alpha=0.3, axis="y")
+        axis.tick_params(axis="x", labelrotation=30)
+    _save(figure, out)
+    return {"plot": "posts", "file": str(out), "posts": len(posts), "days": len(days),
+            "edits": sum(edited.values()), "deletions": sum(deleted.values()),
+            "description": f"{len(posts)} posts over {len(days)} days, {sum(edited.values())} edits"}
+
+
+PLOTS = {"runs": plot_runs, "versions": plot_versions, "posts": plot_posts}

@@ -1,0 +1,239 @@
+"""The read-only web view (`kronika serve`): Starlette + Jinja2, server-rendered, no scripts at all.
+
+Read-only by construction: every route is GET (HEAD), the database is opened through
+kronika.storage.db.readonly (SQLite `mode=ro`, PostgreSQL `default_transaction_read_only`), and
+archived content is only ever shown escaped (Jinja autoescape) or as text/plain under a
+Content-Security-Policy that allows no script, on every response.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from importlib import resources
+from typing import Iterator
+from urllib.parse import urlencode
+
+from jinja2 import Environment as Templates
+from jinja2 import PackageLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from kronika import browse
+from kronika.settings import Environment
+from kronika.storage.db.models import Article, CrawlRun, Source, TelegramPost
+from kronika.storage.db.readonly import read_only_engine
+
+PER_PAGE = 50
+# no script may run on any page: the app has none, and archived markup must never get to run
+PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+               "base-uri 'none'; frame-ancestors 'none'")
+CAPTURE_POLICY = "default-src 'none'; sandbox"
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                    "X-Frame-Options": "DENY"}
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: a CSP and friends on every response that does not set its own."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = PAGE_POLICY
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _page_number(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        raise HTTPException(400, "page must be a number")
+
+
+def _timestamp(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+class WebView:
+    def __init__(self, env: Environment, replay_url: str | None = None, per_page: int = PER_PAGE):
+        self.env = env
+        self.engine = read_only_engine(env.database_url)
+        self.replay_url = replay_url.rstrip("/") if replay_url else None
+        self.per_page = per_page
+        self.templates = Templates(loader=PackageLoader("kronika.web", "templates"),
+                                   autoescape=select_autoescape(default=True, default_for_string=True))
+        self.templates.filters["ts"] = _timestamp
+        self.templates.globals["replay_link"] = self.replay_link
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session
+
+    def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+        def link(**changes) -> str:
+            params = {**request.query_params, **{k: v for k, v in changes.items()}}
+            return "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+        html = self.templates.get_template(name).render(request=request, link=link, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def replay_link(self, url: str, captured_at: datetime) -> str | None:
+        if not self.replay_url:
+            return None
+        return f"{self.replay_url}/{captured_at:%Y%m%d%H%M%S}/{url}"
+
+    def pager(self, session: Session, request: Request, stmt) -> dict:
+        page = _page_number(request)
+        rows, total = browse.page_of(session, stmt, page, self.per_page)
+        pages = max(1, -(-total // self.per_page))
+        return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+    # ------------------------------------------------------------------------------ routes
+    def home(self, request: Request) -> Response:
+        with self.session() as session:
+            sources = []
+            for source in session.scalars(select(Source).order_by(Source.name)):
+                last = session.scalars(browse.runs_query(source.name).limit(1)).first()
+                sources.append({
+                    "name": source.name, "kind": source.kind, "last_run": browse.run_dict(last) if last else None,
+                    "articles": session.scalar(select(func.count(Article.id)).where(Article.source == source.name)),
+                    "posts": session.scalar(select(func.count(TelegramPost.id)).where(TelegramPost.source == source.name)),
+                    "channels": list(session.scalars(select(TelegramPost.channel).where(
+                        TelegramPost.source == source.name).distinct())),
+                })
+        return self.render(request, "home.html", sources=sources)
+
+    def runs(self, request: Request) -> Response:
+        source = request.query_params.get("source") or None
+        with self.session() as session:
+            page = self.pager(session, request, browse.runs_query(source))
+            page["rows"] = [browse.run_dict(r) for r in page["rows"]]
+        return self.render(request, "runs.html", source=source, **page)
+
+    def articles(self, request: Request) -> Response:
+        q, source = request.query_params.get("q", "").strip(), request.query_params.get("source") or None
+        with self.session() as session:
+            page = self.pager(session, request, browse.search_articles_query(q, source))
+            page["rows"] = [browse.article_dict(a) for a in page["rows"]]
+        return self.render(request, "articles.html", q=q, source=source, **page)
+
+    def article(self, request: Request) -> Response:
+        with self.session() as session:
+            article = session.get(Article, request.path_params["article_id"])
+            if article is None:
+                raise HTTPException(404, "no such article")
+            versions = browse.article_versions(session, article.id)
+            item = browse.article_dict(article)
+        old, new = self._pair(request, versions)
+        diff = {"title": browse.word_diff(old["title"], new["title"]),
+                "text": browse.word_diff(old["text"], new["text"])} if old and new else None
+        return self.render(request, "article.html", article=item, versions=versions, old=old, new=new, diff=diff)
+
+    @staticmethod
+    def _pair(request: Request, versions: list[dict]) -> tuple[dict | None, dict | None]:
+        """The two versions to compare: ?a=N&b=M, by default the last one against the one before."""
+        if len(versions) < 2:
+            return None, versions[-1] if versions else None
+        try:
+            a = int(request.query_params.get("a", len(versions) - 1))
+            b = int(request.query_params.get("b", len(versions)))
+        except ValueError:
+            raise HTTPException(400, "a and b are version numbers")
+        if not (1 <= a <= len(versions) and 1 <= b <= len(versions)):
+            raise HTTPException(404, "no such version")
+        return versions[a - 1], versions[b - 1]
+
+    def posts(self, request: Request) -> Response:
+        q = request.query_params.get("q", "").strip()
+        channel = request.path_params.get("channel") or request.query_params.get("channel") or None
+        with self.session() as session:
+            page = self.pager(session, request, browse.search_posts_query(q, channel))
+            page["rows"] = [browse.post_dict(p) for p in page["rows"]]
+        return self.render(request, "posts.html", q=q, channel=channel, **page)
+
+    def post(self, request: Request) -> Response:
+        with self.session() as session:
+            post = session.get(TelegramPost, request.path_params["post_id"])
+            if post is None:
+                raise HTTPException(404, "no such post")
+            versions = browse.post_versions(session, post.id)
+            item = browse.post_dict(post)
+        previous = None
+        for version in versions:
+            version["diff"] = browse.word_diff(previous["text"], version["text"]) if previous else None
+            previous = version
+        return self.render(request, "post.html", post=item, versions=versions)
+
+    def capture(self, request: Request) -> Response:
+        """The archived response body as text/plain: a record to read, never a page to run."""
+        from kronika.storage.warc.reader import read_response
+
+        with self.session() as session:
+            found = browse.capture_location(session, request.path_params["capture_id"])
+            if found is None:
+                raise HTTPException(404, "no such capture")
+            original = browse.payload_capture(session, found[0])
+            located = browse.capture_location(session, original.id)
+        capture, warc_path = located
+        try:
+            stored = read_response(self.env.archive_dir / warc_path, capture.offset)
+        except FileNotFoundError:
+            raise HTTPException(404, f"WARC file {warc_path} is not in the archive directory")
+        content_type = stored.header("Content-Type") or ""
+        charset = next((p.split("=", 1)[1].strip().strip('"') for p in content_type.split(";")[1:]
+                        if p.strip().lower().startswith("charset=")), "utf-8")
+        return Response(stored.body, media_type=f"text/plain; charset={charset}", headers={
+            "Content-Security-Policy": CAPTURE_POLICY, "Content-Disposition": "inline",
+            "X-Kronika-Warc-Record": f"{warc_path}@{capture.offset}",
+            "X-Kronika-Target-Uri": capture.url, "X-Kronika-Captured-At": capture.captured_at.isoformat()})
+
+    def stylesheet(self, request: Request) -> Response:
+        css = resources.files("kronika.web").joinpath("templates/style.css").read_text(encoding="utf-8")
+        return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    def error(self, request: Request, exc: HTTPException) -> Response:
+        return self.render(request, "error.html", status=exc.status_code, status_code=exc.status_code,
+                           detail=exc.detail)
+
+
+def create_app(env: Environment | None = None, replay_url: str | None = None, per_page: int = PER_PAGE) -> Starlette:
+    view = WebView(env or Environment.from_env(), replay_url, per_page)
+    routes = [
+        Route("/", view.home, methods=["GET"]),
+        Route("/runs", view.runs, methods=["GET"]),
+        Route("/articles", view.articles, methods=["GET"]),
+        Route("/articles/{article_id:int}", view.article, methods=["GET"]),
+        Route("/posts", view.posts, methods=["GET"]),
+        Route("/posts/{post_id:int}", view.post, methods=["GET"]),
+        Route("/channels/{channel}", view.posts, methods=["GET"]),
+        Route("/capture/{capture_id:int}", view.capture, methods=["GET"]),
+        Route("/style.css", view.stylesheet, methods=["GET"]),
+    ]
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        view.engine.dispose()
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: view.error}, lifespan=lifespan)
+    app.state.view = view
+    app.add_middleware(SecurityHeaders)
+    return app
+

@@ -1,0 +1,57 @@
+"""Read-only connections for the consumers of the database: the web view, exports, timelines, plots.
+
+Read-only by construction, not by care: SQLite is opened through a `mode=ro` URI (and
+`query_only`), PostgreSQL with `default_transaction_read_only`, so no code path behind these
+engines can write, whatever it tries. Nothing is created or migrated here: a database that is
+missing or behind the code is reported, not fixed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from kronika.storage.db.engine import current_revisions, head_revisions
+
+
+class DatabaseNotReady(ValueError):
+    """No database at the URL, or one whose schema is older than the code."""
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _sqlite_read_only(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+    # SQLite's lower() folds ASCII only; searches in Ukrainian need the real thing (ILIKE uses lower)
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def read_only_engine(url: str, check_schema: bool = True) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise DatabaseNotReady("an in-memory SQLite database cannot be opened read-only")
+        path = Path(database).resolve()
+        if not path.exists():
+            raise DatabaseNotReady(f"no database at {database} (run a crawl, or `kronika db upgrade`)")
+        engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true",
+                               connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_read_only)
+    else:
+        options = " ".join(filter(None, [parsed.query.get("options"), "-c default_transaction_read_only=on"]))
+        engine = create_engine(parsed.update_query_dict({"options": options}), pool_pre_ping=True)
+    if check_schema:
+        missing = head_revisions() - current_revisions(engine)
+        if missing:
+            engine.dispose()
+            raise DatabaseNotReady(f"the database lacks schema revisions {', '.join(sorted(missing))}: "
+                                   "run `kronika db upgrade`")
+    return engine
