@@ -1,0 +1,44 @@
+"""Settings for a task at run time: Airflow Connections and Variables may override the environment.
+
+- Connection `kronika_db` (its URI) overrides KRONIKA_DATABASE_URL, so the database password can
+  live in Airflow's secrets backend instead of every worker's environment.
+- Variable `kronika_archive_dir` overrides KRONIKA_ARCHIVE_DIR.
+Read only inside tasks, never at DAG-file import (no database or network I/O while parsing).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from kronika.settings import Environment
+
+logger = logging.getLogger(__name__)
+
+DATABASE_CONNECTION = "kronika_db"
+ARCHIVE_VARIABLE = "kronika_archive_dir"
+
+
+def task_environment() -> Environment:
+    env = Environment.from_env()
+    database_url, archive_dir = env.database_url, env.archive_dir
+    try:
+        from airflow.sdk import Connection, Variable
+    except ImportError:  # outside Airflow: the environment alone
+        return env
+    try:
+        connection = Connection.get(DATABASE_CONNECTION)
+        database_url = connection.get_uri().replace("postgres://", "postgresql+psycopg://", 1)
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    except Exception:  # not defined: keep the environment's
+        pass
+    try:
+        value = Variable.get(ARCHIVE_VARIABLE, default=None)
+        if value:
+            archive_dir = Path(value)
+    except Exception:
+        pass
+    # the steps (and the crawl's child process) read the environment
+    os.environ["KRONIKA_DATABASE_URL"], os.environ["KRONIKA_ARCHIVE_DIR"] = database_url, str(archive_dir)
+    return Environment(database_url=database_url, archive_dir=archive_dir)
