@@ -29,7 +29,7 @@ FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
 BATCH_ROWS = 2000
 # JSON columns that always hold a list of strings get a real list type in Parquet
-STRING_LISTS = {"authors"}
+STRING_LISTS = {"authors", "tags"}
 # the column --since/--until filter on, where the first of the generic ones would mislead
 TIME_COLUMNS = {"articles": "first_seen_at", "telegram_posts": "first_seen_at", "v_articles_latest": "first_seen_at",
                 "v_posts_latest": "first_seen_at", "v_deletions": "deleted_at"}

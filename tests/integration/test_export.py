@@ -48,6 +48,17 @@ def test_exports_and_views_after_a_crawl_with_history(archive, tmp_path):
     check_jsonl_and_csv_match_the_database_and_filters_apply(archive, tmp_path)
     check_views_answer_their_documented_queries(archive)
     check_the_export_connection_is_read_only(archive)
+    check_the_documented_example_queries_run(archive)
+
+
+def check_the_documented_example_queries_run(archive):
+    from tests.unit.test_schema_doc import example_queries
+
+    engine = read_only_engine(archive.database_url)
+    with engine.connect() as connection:
+        for view, sql in example_queries().items():
+            rows = connection.execute(text(sql.strip().rstrip(";"))).all()
+            assert rows, f"docs/schema.md's example query on {view} found nothing after a crawl with history"
 
 
 def check_export_all_writes_every_table_and_a_manifest_that_checks_out(archive, tmp_path):
