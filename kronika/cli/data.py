@@ -129,9 +129,14 @@ def export(table: str | None, all_dir: str | None, fmt: str | None, output: str 
 
 # ------------------------------------------------------------------------------------ timeline
 def _diff_text(runs) -> str:
+    """Removed text struck through in red, added underlined in green; without colours (a pipe, a
+    file) wdiff's markers instead: [-removed-]{+added+}."""
     from rich.markup import escape
 
-    styles = {"-": "[red strike]{}[/]", "+": "[green underline]{}[/]", "=": "{}"}
+    if console.color_system:
+        styles = {"-": "[red strike]{}[/]", "+": "[green underline]{}[/]", "=": "{}"}
+    else:
+        styles = {"-": "[-{}-]", "+": "{{+{}+}}", "=": "{}"}
     return "".join(styles[op].format(escape(text)) for op, text in runs)
 
 
@@ -210,7 +215,7 @@ def timeline(url: str | None, channel: str | None, q: str | None, since: str | N
         return
     table = Table(title=f"{title}: {len(events)} events")
     for column in ("at (UTC)", "event", "url", "what", "words +/-"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold" if column == "url" else "ellipsis")  # URLs whole, to copy
     colours = {"edited": "yellow", "changed": "yellow", "deleted": "bold red", "gone": "bold red"}
     for event in events:
         colour = colours.get(event["event"], "green")
