@@ -267,14 +267,18 @@ def serve(host: str, port: int, replay_url: str | None) -> None:
 
     Example: kronika serve --port 8000    then open http://127.0.0.1:8000/
     """
+    import socket
+
     import uvicorn
 
     from kronika.web import create_app
 
     app = create_app(Environment.from_env(), replay_url=replay_url)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    errors.print(f"Kronika web view on http://{host}:{port}/ (read-only; Ctrl-C to stop)", highlight=False)
-    server.run()
-    if not server.started:
-        raise KnownError(f"could not listen on {host}:{port}")
+    try:  # bind first: a port in use or a bad address is a one-line error, and port 0 gets a real number
+        sock = socket.create_server((host, port))
+    except OSError as exc:
+        raise KnownError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    errors.print(f"Kronika web view on http://{host}:{sock.getsockname()[1]}/ (read-only; Ctrl-C to stop)",
+                 highlight=False)
+    server.run(sockets=[sock])

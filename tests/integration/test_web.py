@@ -225,3 +225,37 @@ def test_chromium_is_debians_not_a_download():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
     assert shutil.which("chromium") == CHROMIUM
+
+
+def test_kronika_serve_listens_and_answers_read_only(sqlite_env):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    open_database(sqlite_env.database_url)  # an empty, migrated database
+    process = subprocess.Popen([sys.executable, "-m", "kronika.cli", "serve", "--port", "0"],
+                               stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        line = process.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        base = f"http://127.0.0.1:{match[1]}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                home = httpx.get(base + "/")
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert home.status_code == 200 and "No sources yet" in home.text
+        assert "script-src" not in home.headers["content-security-policy"]
+        assert "default-src 'none'" in home.headers["content-security-policy"]
+        assert httpx.post(base + "/").status_code == 405
+    finally:
+        process.terminate()
+        process.wait(10)
+    busy = subprocess.run([sys.executable, "-m", "kronika.cli", "serve", "--host", "256.0.0.1"],
+                          capture_output=True, text=True, env=dict(os.environ), timeout=60)
+    assert busy.returncode == 1 and len(busy.stderr.strip().splitlines()) == 1 and "cannot listen" in busy.stderr
