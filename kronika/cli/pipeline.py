@@ -218,13 +218,21 @@ def parse(file: str, url: str, kind: str, as_json: bool) -> None:
 
 @main.group()
 def db() -> None:
-    """Database schema commands."""
+    """Database schema commands.
+
+    Example: kronika db upgrade
+    """
 
 
 @db.command("upgrade")
 @one_line_errors
 def db_upgrade() -> None:
-    """Apply Alembic migrations up to the newest schema (creates a new database)."""
+    """Apply Alembic migrations up to the newest schema (creates a new database).
+
+    Read-only commands (export, timeline, plot, serve) never migrate: they ask for this instead.
+
+    Example: KRONIKA_DATABASE_URL=postgresql+psycopg://kronika@db/kronika kronika db upgrade
+    """
     from kronika.storage.db.engine import current_revisions, make_engine, upgrade
 
     engine = make_engine(Environment.from_env().database_url)
@@ -234,7 +242,10 @@ def db_upgrade() -> None:
 
 @main.group()
 def mirror() -> None:
-    """The bundled offline mirror of fictional outlets and a Telegram channel."""
+    """The bundled offline mirror of fictional outlets and a Telegram channel.
+
+    Example: kronika mirror serve --port 8765 --epoch 1
+    """
 
 
 @mirror.command("serve")
