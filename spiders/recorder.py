@@ -50,7 +50,7 @@ class WarcRecorderMiddleware:
         writer = RollingWarcWriter(
             Path(directory),
             prefix=settings.get("KRONIKA_WARC_PREFIX", "kronika"),
-            warcinfo={k: str(v) for k, v in (settings.getdict("KRONIKA_WARCINFO") or {}).items()},
+            warcinfo=_warcinfo(settings),
             max_size=settings.getint("KRONIKA_WARC_MAX_SIZE", 1_000_000_000),
         )
         middleware = cls(crawler, writer, _load_dedup(settings.get("KRONIKA_DEDUP_FILE")))
@@ -87,10 +87,15 @@ class WarcRecorderMiddleware:
             revisit = Revisit(refers_to_url=url, refers_to_date=earlier[1])
         role = request.meta.get("kronika_role") or ("robots" if parts.path == "/robots.txt" else "other")
         metadata = {"kronikaRole": role, "fetchTimeMs": str(int(request.meta.get("download_latency", 0) * 1000))}
+        # the URL as it was found (before canonicalisation or redirects), kept beside the capture
+        redirects = request.meta.get("redirect_urls") or []
+        original = request.meta.get("kronika_found_url") or (redirects[0] if redirects else None)
+        if original and original != url:
+            metadata["kronikaOriginalUrl"] = original
         via = request.headers.get("Referer")
         if via:
             metadata["via"] = via.decode("latin-1")
-        written = self.writer.write_exchange(exchange, revisit=revisit, metadata=metadata)
+        written = self.writer.write_exchange(exchange, revisit=revisit, metadata=metadata, digest=digest)
         if revisit is None and response.status == 200:
             self.dedup[url] = (digest, now)
         self.stats.inc_value("kronika/warc/records_response" if revisit is None else "kronika/warc/records_revisit")
@@ -102,6 +107,19 @@ class WarcRecorderMiddleware:
     def spider_closed(self, spider, reason):
         self.writer.close()
         self.stats.set_value("kronika/warc/files", [p.name for p in self.writer.closed_files])
+
+
+def _warcinfo(settings) -> dict[str, str]:
+    """The crawl step's fields, plus what the recorder itself knows: the HTTP client and the collection."""
+    import scrapy
+    import twisted
+
+    fields = {k: str(v) for k, v in (settings.getdict("KRONIKA_WARCINFO") or {}).items()}
+    fields.setdefault("http-client", f"Scrapy/{scrapy.__version__} Twisted/{twisted.__version__}")
+    if "kronika-source" in fields:
+        # IIPC/Heritrix name for the collection a file belongs to (here: the source)
+        fields.setdefault("isPartOf", fields["kronika-source"])
+    return fields
 
 
 def _load_dedup(path: str | None) -> dict[str, tuple[str, datetime]]:

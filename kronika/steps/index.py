@@ -1,30 +1,38 @@
-"""Index closed WARC files into `warc_files` and `captures`: incremental, one transaction per file.
+"""Index closed WARC files into `warc_files` and `captures`, and into each collection's CDXJ index.
 
-Only closed files (`*.warc.gz`) are read; an `.open` file belongs to a running crawl, or to a
-killed one that the next crawl of its source repairs first. Re-running adds nothing.
+Incremental, one transaction per file; a collection is a source (its folder in the archive), and
+its pywb-compatible index is `<source>/indexes/index.cdxj`, kept sorted. Only closed files
+(`*.warc.gz`) are read; an `.open` file belongs to a running crawl, or to a killed one that the
+next crawl of its source repairs first. Re-running adds nothing.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import surt
 from sqlalchemy import select
 
 from kronika.settings import Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun, Source, WarcFile
-from kronika.storage.warc.reader import scan
+from kronika.storage.warc.cdxj import cdxj_lines, collection_index, covered_files, index_records, merge_into, urlkey
+from kronika.storage.warc.reader import parse_warc_date
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class IndexResult:
     files: list[str] = field(default_factory=list)
     captures: int = 0
+    cdxj_lines: int = 0  # lines added to the collections' CDXJ indexes
+    cdxj_indexes: list[str] = field(default_factory=list)  # the indexes that changed
+    errors: list[str] = field(default_factory=list)  # files that could not be read
 
 
 def sha256_of(path: Path) -> str:
@@ -50,34 +58,47 @@ def _chronological(path: Path) -> tuple:
 
 
 def surt_of(url: str) -> str:
-    try:
-        return surt.surt(url)
-    except Exception:  # a URL too odd to canonicalise still gets indexed, under its own text
-        return url
+    return urlkey(url)
 
 
-def _captures_of(path: Path) -> tuple[dict, list[dict], int]:
-    """warcinfo fields, capture rows (response/revisit, with role from metadata), record count."""
+def _status(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def _mime(content_type: str | None) -> str | None:
+    return content_type.split(";")[0].strip().lower() or None if content_type else None
+
+
+def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str]]:
+    """warcinfo fields, capture rows (role from metadata), record count and CDXJ lines, in one pass."""
     warcinfo: dict = {}
     captures: dict[str, dict] = {}
-    records = 0
-    for info in scan(path):
-        records += 1
+    records = []
+    for info in index_records(path):
+        records.append(info)
         if info.rec_type == "warcinfo" and not warcinfo:
             warcinfo = {k: v[0] for k, v in info.fields.items()}
-            warcinfo["_date"] = info.date
-        elif info.rec_type in ("response", "revisit"):
+            warcinfo["_date"] = parse_warc_date(info.warc_date)
+        elif info.rec_type in ("response", "revisit") and info.url:
             captures[info.record_id] = {
-                "url": info.url, "surt": surt_of(info.url), "captured_at": info.date,
-                "status": info.status, "mime": info.mime, "payload_digest": info.payload_digest,
+                "url": info.url, "surt": surt_of(info.url), "captured_at": parse_warc_date(info.warc_date),
+                "status": _status(info.status), "mime": _mime(info.content_type),
+                "payload_digest": info.payload_digest,
                 "record_type": info.rec_type, "offset": info.offset, "length": info.length,
-                "record_id": info.record_id, "role": None,
-                "refers_to_url": info.refers_to_url, "refers_to_date": info.refers_to_date,
+                "record_id": info.record_id, "role": None, "original_url": None,
+                "refers_to_url": info.refers_to_url, "refers_to_date": parse_warc_date(info.refers_to_date),
             }
         elif info.rec_type == "metadata" and info.concurrent_to in captures:
             role = info.fields.get("kronikaRole")
             captures[info.concurrent_to]["role"] = role[0] if role else None
-    return warcinfo, list(captures.values()), records
+            original = info.fields.get("kronikaOriginalUrl")
+            captures[info.concurrent_to]["original_url"] = original[0] if original else None
+    return warcinfo, list(captures.values()), len(records), cdxj_lines(records, path.name)
+
+
+def _captures_of(path: Path) -> tuple[dict, list[dict], int]:
+    warcinfo, rows, records, _ = _read_file(path)
+    return warcinfo, rows, records
 
 
 def index(env: Environment | None = None, source: str | None = None,
@@ -87,33 +108,60 @@ def index(env: Environment | None = None, source: str | None = None,
     result = IndexResult()
     with unit_of_work(engine) as session:
         known = set(session.scalars(select(WarcFile.path)))
+    by_collection: dict[Path, list[Path]] = {}
     for path in closed_warc_files(env.archive_dir, source):
-        relative = path.relative_to(env.archive_dir).as_posix()
-        if relative in known:
-            continue
-        warcinfo, rows, records = _captures_of(path)
-        source_name = warcinfo.get("kronika-source") or path.parent.name
-        run_id = warcinfo.get("kronika-crawl-run")
-        with unit_of_work(engine) as session:
-            if session.get(Source, source_name) is None:
-                # rebuilding from WARC alone: the archive says which source wrote it
-                session.add(Source(name=source_name, kind="unknown", config={},
-                                   created_at=datetime.now(timezone.utc)))
-                session.flush()
-            if run_id and session.get(CrawlRun, run_id) is None:
-                session.add(CrawlRun(id=run_id, source=source_name, status="recovered",
-                                     started_at=warcinfo.get("_date") or datetime.now(timezone.utc),
-                                     finished_at=None, stats={}))
-                session.flush()
-            warc_file = WarcFile(path=relative, source=source_name, sha256=sha256_of(path),
-                                 size=path.stat().st_size, records=records,
-                                 created_at=warcinfo.get("_date") or datetime.now(timezone.utc),
-                                 indexed_at=datetime.now(timezone.utc), extracted_at=None)
-            session.add(warc_file)
-            session.flush()
-            session.add_all(Capture(warc_file_id=warc_file.id, crawl_run_id=run_id, **row) for row in rows)
-        result.files.append(relative)
-        result.captures += len(rows)
-        if progress:
-            progress(path)
+        by_collection.setdefault(path.parent, []).append(path)
+    for collection, paths in by_collection.items():
+        index_path = collection_index(collection)
+        covered = covered_files(index_path)
+        new_lines: list[str] = []
+        newly_covered: list[str] = []
+        for path in paths:
+            relative = path.relative_to(env.archive_dir).as_posix()
+            in_db, in_cdxj = relative in known, path.name in covered
+            if in_db and in_cdxj:
+                continue
+            try:
+                warcinfo, rows, records, lines = _read_file(path)
+            except Exception as exc:  # one unreadable file must not stop the others being indexed
+                logger.error("cannot index %s: %s: %s (run `kronika verify`)", relative, type(exc).__name__, exc)
+                result.errors.append(f"{relative}: {type(exc).__name__}: {exc}")
+                continue
+            if not in_db:
+                _add_file(engine, env, path, relative, warcinfo, rows, records)
+                result.files.append(relative)
+                result.captures += len(rows)
+            if not in_cdxj:
+                new_lines.extend(lines)
+                newly_covered.append(path.name)
+            if progress:
+                progress(path)
+        if newly_covered:
+            merge_into(index_path, new_lines, newly_covered)
+            result.cdxj_lines += len(new_lines)
+            result.cdxj_indexes.append(index_path.relative_to(env.archive_dir).as_posix())
     return result
+
+
+def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dict, rows: list[dict],
+              records: int) -> None:
+    source_name = warcinfo.get("kronika-source") or path.parent.name
+    run_id = warcinfo.get("kronika-crawl-run")
+    with unit_of_work(engine) as session:
+        if session.get(Source, source_name) is None:
+            # rebuilding from WARC alone: the archive says which source wrote it
+            session.add(Source(name=source_name, kind="unknown", config={},
+                               created_at=datetime.now(timezone.utc)))
+            session.flush()
+        if run_id and session.get(CrawlRun, run_id) is None:
+            session.add(CrawlRun(id=run_id, source=source_name, status="recovered",
+                                 started_at=warcinfo.get("_date") or datetime.now(timezone.utc),
+                                 finished_at=None, stats={}))
+            session.flush()
+        warc_file = WarcFile(path=relative, source=source_name, sha256=sha256_of(path),
+                             size=path.stat().st_size, records=records,
+                             created_at=warcinfo.get("_date") or datetime.now(timezone.utc),
+                             indexed_at=datetime.now(timezone.utc), extracted_at=None)
+        session.add(warc_file)
+        session.flush()
+        session.add_all(Capture(warc_file_id=warc_file.id, crawl_run_id=run_id, **row) for row in rows)

@@ -24,9 +24,12 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+from kronika import __version__
+
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
+GZIP_LEVEL = 6  # gzip's own default: the usual balance of size and speed
 
 
 def payload_digest(body: bytes) -> str:
@@ -90,6 +93,7 @@ class RollingWarcWriter:
         self._fh: io.BufferedWriter | None = None
         self._open_path: Path | None = None
         self._writer: WARCWriter | None = None
+        self._buffer: io.BytesIO | None = None
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -108,12 +112,23 @@ class RollingWarcWriter:
         # exclusive create: two writers never share a file
         self._fh = open(path, "xb")
         self._open_path = path
-        self._writer = WARCWriter(self._fh, gzip=True, warc_version=WARC_VERSION)
-        info = {"software": "Kronika", "format": "WARC File Format 1.1",
+        # warcio serialises each record into a buffer; we gzip it as one member ourselves, at level 6:
+        # warcio's own gzip runs at level 9, which costs the crawl time for nothing on bodies that
+        # are mostly compressed already
+        self._buffer = io.BytesIO()
+        self._writer = WARCWriter(self._buffer, gzip=False, warc_version=WARC_VERSION)
+        info = {"software": f"Kronika/{__version__}", "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "hostname": socket.gethostname(), **self.warcinfo}
         record = self._writer.create_warcinfo_record(name, info)
+        self._write(record)
+
+    def _write(self, record) -> None:
+        """One record, one gzip member, appended to the file."""
+        self._buffer.seek(0)
+        self._buffer.truncate()
         self._writer.write_record(record)
+        self._fh.write(_gzip_member(self._buffer.getvalue()))
 
     def close(self) -> Path | None:
         """Flush, fsync and rename the current file to its final name."""
@@ -126,7 +141,7 @@ class RollingWarcWriter:
         os.replace(self._open_path, final)
         _fsync_dir(self.directory)
         self.closed_files.append(final)
-        self._fh = self._writer = self._open_path = None
+        self._fh = self._writer = self._open_path = self._buffer = None
         return final
 
     @staticmethod
@@ -141,15 +156,19 @@ class RollingWarcWriter:
 
     # -- writing -----------------------------------------------------------------
     def write_exchange(self, exchange: HttpExchange, revisit: Revisit | None = None,
-                       metadata: dict[str, str | list[str]] | None = None) -> WrittenRecord:
-        """Write response (or revisit), request and optional metadata; return the response's place."""
+                       metadata: dict[str, str | list[str]] | None = None,
+                       digest: str | None = None) -> WrittenRecord:
+        """Write response (or revisit), request and optional metadata; return the response's place.
+
+        `digest` is the payload digest when the caller computed it already (the recorder does, to
+        decide on a revisit): hashing a body once is enough."""
         if self._fh is not None and self._fh.tell() >= self.max_size:
             self.close()
         if self._fh is None:
             self._start_file()
         writer = self._writer
         date = warc_date(exchange.captured_at)
-        digest = payload_digest(exchange.response_body)
+        digest = digest or payload_digest(exchange.response_body)
 
         http_headers = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
                                         exchange.response_headers, protocol=exchange.protocol)
@@ -177,21 +196,26 @@ class RollingWarcWriter:
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
 
         offset = self._fh.tell()
-        writer.write_record(response)
+        self._write(response)
         length = self._fh.tell() - offset
-        writer.write_record(request)
+        self._write(request)
         if metadata:
             body = _warc_fields(metadata)
             meta = writer.create_warc_record(
                 exchange.url, "metadata", payload=io.BytesIO(body), length=len(body),
                 warc_content_type="application/warc-fields",
                 warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
-            writer.write_record(meta)
+            self._write(meta)
         # flush per exchange: what a crash can lose is bounded by one exchange
         self._fh.flush()
         return WrittenRecord(path=self._final_name(self._open_path), offset=offset, length=length,
                              record_id=response_id, record_type=response.rec_type,
                              payload_digest=digest)
+
+
+def _gzip_member(data: bytes) -> bytes:
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return compressor.compress(data) + compressor.flush()
 
 
 def _warc_fields(fields: dict[str, str | list[str]]) -> bytes:

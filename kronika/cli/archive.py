@@ -1,0 +1,198 @@
+"""Archive commands: get (one capture back), verify (digests and files), wacz (export), replay (pywb)."""
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from kronika.cli.base import (
+    KnownError,
+    console,
+    emit_json,
+    errors,
+    main,
+    one_line_errors,
+)
+from kronika.settings import Environment
+
+
+def _bytes_bar(description: str):
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    return Progress(TextColumn(description), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                    TimeRemainingColumn(), console=errors, transient=True)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--at", "at", metavar="TIMESTAMP",
+              help="Closest capture to this time: 20260102130500 (or a prefix: 2026, 20260102) or ISO 8601. "
+                   "Default: the newest.")
+@click.option("--raw", "mode", flag_value="raw", help="The HTTP response as archived (headers + body as sent).")
+@click.option("--headers", "mode", flag_value="headers", help="Only the status line and headers.")
+@click.option("--text", "mode", flag_value="text", default=True, help="The decoded body as text (default).")
+@click.option("--json", "as_json", is_flag=True, help="Print the capture, its headers and its text as JSON.")
+@one_line_errors
+def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
+    """Print the capture of URL closest to a time (a revisit's body comes from its original).
+
+    URL may be given in any SURT-equivalent form (case, www., default port, query order) or as a
+    SURT key.
+
+    \b
+    Examples:
+      kronika get http://mirror.kronika.test/herald/news/flood.html
+      kronika get http://mirror.kronika.test/herald/news/flood.html --at 20260102 --headers
+      kronika get http://mirror.kronika.test/herald/news/flood.html --raw > response.http
+    """
+    from kronika.spiders.parsers.charset import decode_html
+    from kronika.storage.warc.retrieve import http_head, parse_when, retrieve
+
+    env = Environment.from_env()
+    moment = parse_when(at) if at else None
+    try:
+        found = retrieve(env.database_url, env.archive_dir, url, moment)
+    except LookupError as exc:
+        raise KnownError(str(exc)) from None
+    if found is None:
+        raise KnownError(f"no captures of {url} (see `kronika history`, or run `kronika index`)")
+    response = found.response
+    if as_json:
+        text, encoding = decode_html(response.body, response.header("Content-Type"))
+        emit_json({"capture": found.capture, "payload_from": found.payload_from,
+                   "status_line": f"{response.protocol} {response.status_line}".strip(),
+                   "headers": [[k, v] for k, v in response.headers], "encoding": encoding, "text": text})
+        return
+    out = sys.stdout.buffer
+    if mode == "raw":
+        out.write(http_head(response) + response.raw_body)
+    elif mode == "headers":
+        out.write(http_head(response))
+    else:
+        text, _ = decode_html(response.body, response.header("Content-Type"))
+        out.write(text.encode("utf-8"))
+        if text and not text.endswith("\n"):
+            out.write(b"\n")
+    out.flush()
+    note = f"{found.capture['record_type']} of {found.capture['url']} at {found.capture['captured_at']}"
+    if found.payload_from:
+        note += f", payload from {found.payload_from['captured_at']}"
+    errors.print(f"[dim]{note} ({found.capture['warc_file']}@{found.capture['offset']})[/]", highlight=False,
+                 soft_wrap=True)
+
+
+@main.command()
+@click.option("--source", help="Only this source's files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@one_line_errors
+def verify(source: str | None, as_json: bool) -> None:
+    """Re-read every closed WARC file: each record's block and payload digests, and the file's
+    sha256, size and record count against warc_files. Exits 1 on any problem.
+
+    Example: kronika verify --source riverside-herald
+    """
+    from kronika.storage.warc.verify import verify_archive
+
+    env = Environment.from_env()
+    with _bytes_bar("verifying") as progress:
+        task = progress.add_task("verify", total=None)
+        result = verify_archive(env.database_url, env.archive_dir, source,
+                                on_start=lambda total: progress.update(task, total=total),
+                                on_bytes=lambda n: progress.advance(task, n))
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        for note in result.notes:
+            errors.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+        if result.problems:
+            table = Table(title=f"{len(result.problems)} problems")
+            for column in ("file", "offset", "URL", "problem"):
+                table.add_column(column, overflow="fold")
+            for problem in result.problems:
+                table.add_row(problem.file, "" if problem.offset is None else str(problem.offset),
+                              problem.url or "", problem.problem)
+            console.print(table)
+        console.print(f"{'OK' if result.ok else 'FAILED'}: {result.files} files, {result.records} records, "
+                      f"{result.digests_checked} digests, {result.bytes} bytes checked")
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--source", help="Only this source's captures.")
+@click.option("--since", help="Captures at or after this time (20260102, ISO 8601, ...).")
+@click.option("--until", help="Captures before this time.")
+@click.option("--title", help="The package's title (default: Kronika archive of SOURCE).")
+@click.option("--json", "as_json", is_flag=True, help="Print the datapackage as JSON.")
+@one_line_errors
+def wacz(out: str, source: str | None, since: str | None, until: str | None, title: str | None,
+         as_json: bool) -> None:
+    """Export captures as a WACZ 1.1.1 package (WARCs, CDXJ index, pages with titles, hashes).
+
+    Whole WARC files go in: those holding a capture in the range, and those holding the
+    originals its revisits need. Opens in ReplayWeb.page; `wacz validate -f OUT` accepts it.
+
+    Example: kronika wacz herald.wacz --source riverside-herald --since 2026-01-01
+    """
+    from kronika.storage.warc.retrieve import parse_when
+    from kronika.storage.warc.wacz import build_wacz, select_for_wacz
+
+    env = Environment.from_env()
+    files, pages = select_for_wacz(env.database_url, env.archive_dir, source,
+                                   parse_when(since) if since else None, parse_when(until) if until else None)
+    if not files:
+        raise KnownError("no captures match: nothing to package (run `kronika index`, or widen --since/--until)")
+    title = title or f"Kronika archive of {source or 'all sources'}"
+    description = "Captures " + " ".join(part for part in (f"since {since}" if since else "",
+                                                           f"until {until}" if until else "") if part)
+    with _bytes_bar("packaging") as progress:
+        task = progress.add_task("wacz", total=sum(p.stat().st_size for p in files))
+        package = build_wacz(Path(out), files, pages, title, description.strip() if since or until else None,
+                             on_bytes=lambda n: progress.advance(task, n))
+    if as_json:
+        emit_json(package)
+    else:
+        console.print(f"wrote {out}: {len(files)} WARC files, {len(pages)} pages")
+
+
+@main.command()
+@click.option("--port", default=8080, show_default=True, help="Port on the bind address.")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@one_line_errors
+def replay(port: int, bind: str) -> None:
+    """Browse the archive in pywb: each source is a collection, at /<source>/<timestamp>/<url>.
+
+    Needs pywb (`make pywb` installs it into .venv-pywb; or set KRONIKA_PYWB to its `wayback`).
+
+    \b
+    Example: kronika replay --port 8080, then open
+    http://127.0.0.1:8080/riverside-herald/2026/http://mirror.kronika.test/herald/rss.xml
+    """
+    from kronika.storage.warc import replay as pywb
+
+    env = Environment.from_env()
+    wayback = pywb.find_wayback()
+    work_dir = env.archive_dir / ".replay"
+    process = pywb.start(env.archive_dir, work_dir, port, bind, wayback=wayback)
+    names = ", ".join(pywb.collections(env.archive_dir))
+    console.print(f"pywb on http://{bind}:{port}/ — collections: {names} (Ctrl-C stops)")
+    # stopping `kronika replay` stops pywb with it, whether by Ctrl-C or by a service manager's SIGTERM
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        code = process.wait(timeout=10)
+    if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+        raise KnownError(f"pywb exited with status {code}")

@@ -1,0 +1,111 @@
+"""Find the capture of a URL closest to a moment, and read it back (a revisit's payload from its original).
+
+URLs match exactly or by SURT key, so `https://WWW.example.org:443/a?b=1&a=2` finds
+`https://example.org/a?a=2&b=1`; a SURT key itself (`org,example)/a`) is accepted too.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kronika.storage.db.engine import open_database, unit_of_work
+from kronika.storage.db.models import Capture, WarcFile
+from kronika.storage.warc.cdxj import urlkey
+from kronika.storage.warc.reader import StoredResponse, read_response
+from sqlalchemy import or_, select
+
+_SURT_FORM = re.compile(r"^[a-z0-9-]+(,[a-z0-9-]+)*(:\d+)?\)")
+
+
+def parse_when(text: str) -> datetime:
+    """A WARC-style timestamp prefix (2026, 20260102, 20260102130500) or ISO 8601, taken as UTC."""
+    value = text.strip()
+    if value.isdigit() and 4 <= len(value) <= 14 and len(value) % 2 == 0:
+        padded = value + "0101000000"[len(value) - 4:] if len(value) < 14 else value
+        return datetime.strptime(padded[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"cannot read time {text!r}: use 20260102130500, 2026-01-02 or 2026-01-02T13:05:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def url_keys(url: str) -> tuple[str, str]:
+    """(the URL as given, its SURT key); a SURT key given as the URL is its own key."""
+    if _SURT_FORM.match(url):
+        return url, url
+    return url, urlkey(url)
+
+
+@dataclass
+class Retrieved:
+    capture: dict  # the capture asked for (url, captured_at, record_type, status, file, offset, ...)
+    response: StoredResponse  # its headers; body from the original record for a revisit
+    payload_from: dict | None  # for a revisit: the original capture the payload was read from
+
+
+def _as_dict(capture: Capture, path: str) -> dict:
+    return {"url": capture.url, "captured_at": capture.captured_at.isoformat(), "record_type": capture.record_type,
+            "status": capture.status, "mime": capture.mime, "payload_digest": capture.payload_digest,
+            "warc_file": path, "offset": capture.offset, "length": capture.length,
+            "record_id": capture.record_id, "crawl_run_id": capture.crawl_run_id}
+
+
+def closest_capture(session, url: str, at: datetime | None) -> tuple[Capture, str] | None:
+    given, key = url_keys(url)
+    rows = session.execute(select(Capture, WarcFile.path).join(WarcFile, Capture.warc_file_id == WarcFile.id)
+                           .where(or_(Capture.url == given, Capture.surt == key))).all()
+    if not rows:
+        return None
+    if at is None:  # the newest
+        return max(rows, key=lambda row: (row[0].captured_at, row[0].id))
+    return min(rows, key=lambda row: (abs((row[0].captured_at - at).total_seconds()), -row[0].id))
+
+
+def original_of(session, revisit: Capture) -> tuple[Capture, str] | None:
+    """The response record a revisit refers to: same payload digest, its URL and date when written."""
+    query = (select(Capture, WarcFile.path).join(WarcFile, Capture.warc_file_id == WarcFile.id)
+             .where(Capture.record_type == "response", Capture.payload_digest == revisit.payload_digest))
+    rows = session.execute(query).all()
+    if not rows:
+        return None
+    target_url = revisit.refers_to_url or revisit.url
+    target_date = revisit.refers_to_date or revisit.captured_at
+
+    def distance(row):
+        capture = row[0]
+        same_url = capture.url == target_url or capture.surt == urlkey(target_url)
+        return (not same_url, abs((capture.captured_at - target_date).total_seconds()))
+
+    return min(rows, key=distance)
+
+
+def retrieve(database_url: str, archive_dir: Path, url: str, at: datetime | None = None) -> Retrieved | None:
+    engine = open_database(database_url)
+    with unit_of_work(engine) as session:
+        found = closest_capture(session, url, at)
+        if found is None:
+            return None
+        capture, path = found
+        original = original_of(session, capture) if capture.record_type == "revisit" else None
+    response = read_response(Path(archive_dir) / path, capture.offset)
+    payload_from = None
+    if original is not None:
+        source, source_path = original
+        stored = read_response(Path(archive_dir) / source_path, source.offset)
+        # the revisit's own status and headers (what the server said then), the original's bytes
+        response.raw_body, response.body = stored.raw_body, stored.body
+        payload_from = _as_dict(source, source_path)
+    elif capture.record_type == "revisit":
+        raise LookupError(f"the revisit of {capture.url} at {capture.captured_at.isoformat()} refers to "
+                          f"{capture.refers_to_url} at {capture.refers_to_date}, which is not in the index")
+    return Retrieved(capture=_as_dict(capture, path), response=response, payload_from=payload_from)
+
+
+def http_head(response: StoredResponse) -> bytes:
+    """The status line and headers as archived (CRLF line ends, blank line at the end)."""
+    lines = [f"{response.protocol} {response.status_line}".strip()]
+    lines += [f"{name}: {value}" for name, value in response.headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
