@@ -8,7 +8,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -180,6 +180,33 @@ def _videos(msg: lxml.html.HtmlElement) -> list[str]:
     return list(dict.fromkeys(u.strip() for u in urls if u and u.strip()))
 
 
+def _video_thumbnails(msg: lxml.html.HtmlElement) -> list[str]:
+    urls = [_bg_url(el) for el in msg.cssselect(".tgme_widget_message_video_thumb, .tgme_widget_message_roundvideo_thumb")]
+    return list(dict.fromkeys(u for u in urls if u))
+
+
+def _link_preview_image(msg: lxml.html.HtmlElement) -> str | None:
+    for el in msg.cssselect("a.tgme_widget_message_link_preview .link_preview_image, "
+                            "a.tgme_widget_message_link_preview .link_preview_right_image"):
+        if url := _bg_url(el):
+            return url
+    return None
+
+
+def _poll(msg: lxml.html.HtmlElement) -> dict | None:
+    box = _first(msg, ".tgme_widget_message_poll")
+    if box is None:
+        return None
+    options = []
+    for option in box.cssselect(".tgme_widget_message_poll_option"):
+        percent = _text_of(_first(option, ".tgme_widget_message_poll_option_percent"))
+        options.append({"text": _text_of(_first(option, ".tgme_widget_message_poll_option_text")) or "",
+                        "percent": int(percent.rstrip("%")) if percent and percent.rstrip("%").isdigit() else None})
+    return {"question": _text_of(_first(box, ".tgme_widget_message_poll_question")) or "",
+            "type": _text_of(_first(box, ".tgme_widget_message_poll_type")) or "",
+            "options": options}
+
+
 def _link_preview(msg: lxml.html.HtmlElement) -> dict[str, str] | None:
     a = _first(msg, "a.tgme_widget_message_link_preview")
     if a is None:
@@ -206,7 +233,7 @@ def _forwarded(msg: lxml.html.HtmlElement) -> tuple[str | None, str | None]:
     return name, href
 
 
-def _read_post(msg: lxml.html.HtmlElement) -> TelegramPost:
+def _read_post(msg: lxml.html.HtmlElement, page_url: str = "") -> TelegramPost:
     """Read one message container; raise ValueError when it lacks what makes a post a post."""
     data_post = (msg.get("data-post") or "").strip()
     channel, _, raw_id = data_post.rpartition("/")
@@ -244,8 +271,17 @@ def _read_post(msg: lxml.html.HtmlElement) -> TelegramPost:
         if (title := _text_of(_first(doc, ".tgme_widget_message_document_title")) or _text_of(doc))
     ]
     post.link_preview = _link_preview(msg)
+    post.link_preview_image = _link_preview_image(msg)
+    post.video_thumbnails = _video_thumbnails(msg)
+    post.poll = _poll(msg)
     post.hashtags = list(dict.fromkeys("#" + tag for tag in _HASHTAG_RE.findall(post.text)))
     post.is_service = "service_message" in _classes(msg)
+    # media URLs are absolute on t.me (a CDN); a mirror may serve them relative to itself
+    post.photos = [urljoin(page_url, u) for u in post.photos]
+    post.video_thumbnails = [urljoin(page_url, u) for u in post.video_thumbnails]
+    post.videos = [urljoin(page_url, u) for u in post.videos]
+    if post.link_preview_image:
+        post.link_preview_image = urljoin(page_url, post.link_preview_image)
     return post
 
 
@@ -270,7 +306,7 @@ def _channel_info(doc: lxml.html.HtmlElement, url: str) -> TelegramChannelInfo:
         if kind.startswith(_SUBSCRIBER_TYPES) or any(k in kind for k in _SUBSCRIBER_TYPES):
             parsed = parse_view_count(_text_of(_first(counter, ".counter_value")) or "")
             if parsed is not None:
-                info.subscribers = parsed[0]
+                info.subscribers, info.subscribers_granularity = parsed
             break
     return info
 
@@ -305,12 +341,27 @@ def parse_channel_page(body: bytes, url: str) -> TelegramPage:
         )
 
     page = TelegramPage(channel=_channel_info(doc, url), before=_before(doc))
+    history = _first(doc, ".tgme_channel_history, .js-message_history")
+    if history is not None:
+        # the "load more" links are not content: an empty channel still has them
+        page.history_blocks = sum(1 for child in history if isinstance(child.tag, str)
+                                  and "js-messages_more_wrap" not in _classes(child))
     messages = doc.cssselect("div.tgme_widget_message")
     if not messages:
         page.warnings.append("no message blocks found")
     for index, msg in enumerate(messages):
         try:
-            page.posts.append(_read_post(msg))
+            page.posts.append(_read_post(msg, url))
         except Exception as exc:  # one odd block must not cost the page; it is counted instead
             page.warnings.append(f"message block #{index}: {exc}")
     return page
+
+
+def page_is_unreadable(page: TelegramPage) -> bool:
+    """No posts from a page that is not a truly empty channel: the markup was not understood.
+
+    A channel without posts still has its (empty) message history; any other page that yields no
+    post (a renamed container, missing `data-post`, an error page served with 200) is how a
+    scraper silently rots, so callers count it loudly.
+    """
+    return not page.posts and page.history_blocks != 0

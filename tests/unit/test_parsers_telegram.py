@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kronika.spiders.parsers.telegram import parse_channel_page, parse_view_count
+from kronika.spiders.parsers.telegram import page_is_unreadable, parse_channel_page, parse_view_count
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "telegram"
 URL = "https://t.me/s/region_admin"
@@ -192,3 +192,98 @@ def test_garbage_gives_no_posts_and_no_exception(body):
     page = parse_channel_page(body, "https://t.me/s/some_channel")
     assert page.posts == []
     assert page.warnings  # the caller learns that nothing was read
+
+
+# ---------------------------------------------------------------- more saved pages
+
+@pytest.fixture(scope="module")
+def media_page():
+    return parse_channel_page((DATA / "media-page.html").read_bytes(), "https://t.me/s/city_admin")
+
+
+def test_video_poll_document_and_preview_image(media_page):
+    posts = {p.post_id: p for p in media_page.posts}
+    assert list(posts) == [130, 131, 133] and media_page.warnings == []
+    video = posts[130]
+    assert video.videos == ["https://cdn4.telesco.pe/file/video-130.mp4"]
+    assert video.video_thumbnails == ["https://cdn4.telesco.pe/file/thumb-130.jpg"]
+    assert video.text == "Видео с места событий. Работают спасатели 🚒 #Зареченск"
+    assert video.hashtags == ["#Зареченск"] and video.edited is True  # "изменено"
+    assert (video.views, video.views_granularity) == (15_000, 1000)
+    poll = posts[131]
+    assert poll.text == "" and poll.poll == {
+        "question": "Где вы узнаёте о тревогах?", "type": "Anonymous poll",
+        "options": [{"text": "Приложение", "percent": 64}, {"text": "Сирена", "percent": 36}]}
+    doc = posts[133]
+    assert doc.documents == ["otchet-2026-02.pdf"] and doc.photos == [] and doc.poll is None
+    assert doc.link_preview["title"] == "Отчёт за февраль"
+    assert doc.link_preview_image == "https://cdn4.telesco.pe/file/preview-133.jpg"
+    assert doc.posted_at == datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)
+    assert media_page.channel.subscribers == 1_200_000 and media_page.channel.subscribers_granularity == 100_000
+    assert media_page.history_blocks == 3
+
+
+def test_media_urls_follow_the_media_option(media_page):
+    from kronika.spiders.spiders.telegram import media_urls
+
+    posts = {p.post_id: p for p in media_page.posts}
+    assert media_urls(posts[130], "none") == []
+    assert media_urls(posts[130], "thumbnails") == ["https://cdn4.telesco.pe/file/thumb-130.jpg"]
+    assert media_urls(posts[130], "all") == ["https://cdn4.telesco.pe/file/thumb-130.jpg",
+                                             "https://cdn4.telesco.pe/file/video-130.mp4"]
+    assert media_urls(posts[133], "thumbnails") == ["https://cdn4.telesco.pe/file/preview-133.jpg"]
+
+
+def test_relative_media_urls_are_resolved_against_the_page():
+    html = (DATA / "channel-page.html").read_text(encoding="utf-8").replace(
+        "https://cdn4.telesco.pe/file/photo-118.jpg", "/media/photo-118.jpg")
+    page = parse_channel_page(html.encode(), "http://mirror.test/t/s/region_admin")
+    assert {p.post_id: p for p in page.posts}[118].photos == ["http://mirror.test/media/photo-118.jpg"]
+
+
+def test_an_empty_channel_is_not_a_markup_failure():
+    page = parse_channel_page((DATA / "empty-channel.html").read_bytes(), "https://t.me/s/brand_new_channel")
+    assert page.posts == [] and page.history_blocks == 0
+    assert page.channel.subscribers == 3 and page.channel.title == "New channel"
+    assert page_is_unreadable(page) is False
+
+
+def test_renamed_markup_is_a_markup_failure():
+    html = (DATA / "channel-page.html").read_text(encoding="utf-8")
+    redesigned = html.replace("tgme_widget_message", "tgme_post").replace("data-post=", "data-entry=")
+    page = parse_channel_page(redesigned.encode(), URL)
+    assert page.posts == [] and page.history_blocks == 7
+    assert page_is_unreadable(page) is True
+    assert page_is_unreadable(parse_channel_page((DATA / "channel-page.html").read_bytes(), URL)) is False
+
+
+@pytest.mark.parametrize("body", [b"<html><body><p>Not Telegram</p></body></html>", b"\x00\xff garbage"])
+def test_pages_that_are_no_channel_page_are_unreadable(body):
+    assert page_is_unreadable(parse_channel_page(body, URL)) is True
+
+
+def test_the_mirror_renders_the_markup_the_parser_reads():
+    """The bundled mirror's pages follow the sample's markup: every post reads back as expected."""
+    from kronika.mirror.site import MirrorSite
+
+    for epoch in (0, 1):
+        site = MirrorSite(epoch)
+        expected = {p.post_id: p for p in site.expected_posts()}
+        seen, before = {}, None
+        while True:
+            path = "/t/s/zarichna_ova" + (f"?before={before}" if before else "")
+            page = parse_channel_page(site.page(path, "http://m").body, "http://m" + path)
+            assert page.warnings == [] and page.channel.title == "Зарічна ОВА"
+            seen.update({p.post_id: p for p in page.posts})
+            if not page.before:
+                break
+            before = page.before
+        assert set(seen) == set(expected)
+        for post_id, post in seen.items():
+            e = expected[post_id]
+            assert (post.text, post.views, post.edited, post.is_service) == (e.text, e.views_parsed, e.edited,
+                                                                              e.is_service), post_id
+            assert (post.forwarded_from_name, post.reply_to_post_id, post.hashtags) == (
+                e.forwarded_from_name, e.reply_to, e.hashtags), post_id
+            assert post.photos == ([f"http://m{e.photo}"] if e.photo else [])
+            assert (post.link_preview or {}).get("url") == e.link_preview_url
