@@ -15,8 +15,17 @@ from kronika.settings import Environment
 
 logger = logging.getLogger(__name__)
 
+# Asset URIs the source DAGs emit and the exports DAG is scheduled on
+ARTICLES_ASSET = "kronika://articles"
+POSTS_ASSET = "kronika://telegram_posts"
+
 DATABASE_CONNECTION = "kronika_db"
 ARCHIVE_VARIABLE = "kronika_archive_dir"
+
+
+def export_dir() -> Path:
+    """Where the exports DAG writes: KRONIKA_EXPORT_DIR, default data/exports."""
+    return Path(os.environ.get("KRONIKA_EXPORT_DIR", "data/exports"))
 
 
 def task_environment() -> Environment:

@@ -1,6 +1,7 @@
 """The DAGs, run for real by Airflow (dag.test()) against the mirror."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +38,26 @@ def test_every_demo_dag_runs_to_success_and_stores_the_mirror(sqlite_env, mirror
         {k: counts[k] for k in ("articles", "article_versions", "telegram_posts", "telegram_post_versions")}
 
 
+def test_exports_and_maintenance_dags_run_after_a_source(sqlite_env, mirror, demo_config, tmp_path):
+    exports = tmp_path / "exports"
+    result = run_airflow(["kronika_zarichna-ova", "kronika_exports", "kronika_maintenance"],
+                         {"KRONIKA_EXPORT_DIR": str(exports)}, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((exports / "latest" / "manifest.json").read_text())
+    counts = row_counts(sqlite_env.database_url)
+    assert manifest["tables"]["telegram_posts"]["rows"] == counts["telegram_posts"] > 0
+    assert (exports / "latest" / manifest["tables"]["telegram_posts"]["file"]).stat().st_size > 0
+    assert not (exports / "staging").exists()
+    # maintenance verified the files it found and stamped them
+    from sqlalchemy import select
+
+    from kronika.storage.db.engine import open_database, unit_of_work
+    from kronika.storage.db.models import WarcFile
+
+    with unit_of_work(open_database(sqlite_env.database_url)) as session:
+        assert all(f.verified_at is not None for f in session.scalars(select(WarcFile)))
+
+
 def test_a_bad_config_is_an_import_error_naming_file_source_and_field(tmp_path, sqlite_env):
     bad = tmp_path / "bad.yaml"
     bad.write_text("sources:\n  - name: broken-one\n    kind: news\n    allowed_domains: [x.org]\n")
@@ -55,16 +76,29 @@ def test_dag_shape_follows_the_config(monkeypatch, tmp_path):
             "from kronika.airflow_runner import DAGS_FOLDER; b = DagBag(str(DAGS_FOLDER)); "
             "print(json.dumps({i: {'edges': sorted([t.task_id, sorted(t.downstream_task_ids)] for t in d.tasks), "
             "'schedule': str(d.schedule), 'tags': sorted(d.tags), "
-            "'max_active_runs': d.max_active_runs, 'catchup': d.catchup, 'retries': d.default_args['retries']} "
+            "'max_active_runs': d.max_active_runs, 'catchup': d.catchup, 'retries': d.default_args['retries'], "
+            "'pools': {t.task_id: t.pool for t in d.tasks}, 'doc': d.doc_md, "
+            "'outlets': [a.name for a in d.task_dict['extract'].outlets] if 'extract' in d.task_dict else []} "
             "for i, d in b.dags.items()}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
     assert result.returncode == 0, result.stderr[-2000:]
     import json
 
     dags = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(dags) == {"kronika_riverside-herald", "kronika_zarichna-vistnyk", "kronika_zarichna-ova"}
-    for dag in dags.values():
-        assert dag["edges"] == [["crawl", ["index"]], ["extract", []], ["index", ["extract"]]]
+    assert set(dags) == {"kronika_riverside-herald", "kronika_zarichna-vistnyk", "kronika_zarichna-ova",
+                         "kronika_exports", "kronika_maintenance"}
+    assert dags["kronika_maintenance"]["edges"] == [["package_yesterday", ["vacuum"]], ["vacuum", []],
+                                                    ["verify", ["package_yesterday"]]]
+    for dag_id, dag in dags.items():
+        if dag_id in ("kronika_exports", "kronika_maintenance"):
+            continue
+        assert dag["edges"] == [["check", []], ["crawl", ["index"]], ["extract", ["check"]], ["index", ["extract"]]]
         assert dag["retries"] >= 1
+        # one pool per site: the two outlets and the channel share the mirror's host
+        assert dag["pools"]["crawl"] == "kronika_site_mirror_kronika_test"
+        assert dag["pools"]["index"] == "default_pool"
+        assert "mirror.kronika.test" in dag["doc"]
         assert dag["schedule"] == "*/30 * * * *" and dag["max_active_runs"] == 1 and dag["catchup"] is False
     assert dags["kronika_zarichna-ova"]["tags"] == ["kronika", "telegram"]
+    assert dags["kronika_zarichna-ova"]["outlets"] == ["kronika://telegram_posts"]
+    assert dags["kronika_riverside-herald"]["outlets"] == ["kronika://articles"]

@@ -1,0 +1,80 @@
+"""Kronika's two housekeeping DAGs, beside the per-source ones in kronika_sources.py.
+
+- `kronika_exports`: scheduled on the Asset events the source DAGs emit after extracting
+  (`kronika://articles`, `kronika://telegram_posts`): writes every public table as Parquet plus a
+  manifest into `$KRONIKA_EXPORT_DIR/latest/` (replaced atomically) for consumers.
+- `kronika_maintenance`: daily: verify the archive (digests and sha256 against `warc_files`),
+  package yesterday's captures as one WACZ per source, VACUUM/ANALYZE the database.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, dag, task
+
+from kronika.airflow_env import ARTICLES_ASSET, POSTS_ASSET
+
+DEFAULT_ARGS = {"owner": "kronika", "retries": 2, "retry_delay": timedelta(minutes=1),
+                "retry_exponential_backoff": True}
+
+
+@dag(dag_id="kronika_exports", schedule=(Asset(ARTICLES_ASSET) | Asset(POSTS_ASSET)),
+     start_date=datetime(2026, 1, 1), catchup=False, max_active_runs=1, tags=["kronika", "exports"],
+     default_args=DEFAULT_ARGS, doc_md=__doc__)
+def kronika_exports():
+    @task(execution_timeout=timedelta(hours=1))
+    def export() -> dict:
+        import shutil
+
+        from kronika.airflow_env import export_dir, task_environment
+        from kronika.storage.db.engine import open_database
+        from kronika.storage.export import export_all
+
+        env = task_environment()
+        target = export_dir()
+        staging = target / "staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        manifest = export_all(open_database(env.database_url), staging, fmt="parquet")
+        latest = target / "latest"
+        # swap in the new set whole: a consumer never reads half of one export and half of another
+        previous = target / "previous"
+        shutil.rmtree(previous, ignore_errors=True)
+        if latest.exists():
+            latest.rename(previous)
+        staging.rename(latest)
+        shutil.rmtree(previous, ignore_errors=True)
+        return {table: entry["rows"] for table, entry in manifest["tables"].items()}
+
+    export()
+
+
+@dag(dag_id="kronika_maintenance", schedule="30 2 * * *", start_date=datetime(2026, 1, 1), catchup=False,
+     max_active_runs=1, tags=["kronika", "maintenance"], default_args=DEFAULT_ARGS, doc_md=__doc__)
+def kronika_maintenance():
+    @task(execution_timeout=timedelta(hours=6))
+    def verify() -> dict:
+        from kronika.airflow_env import task_environment
+        from kronika.steps.maintenance import verify as verify_step
+
+        return verify_step(task_environment())
+
+    @task(execution_timeout=timedelta(hours=6))
+    def package_yesterday(data_interval_end=None) -> list[str]:
+        from kronika.airflow_env import export_dir, task_environment
+        from kronika.steps.maintenance import package_day
+
+        day = (data_interval_end or datetime.utcnow()).date() - timedelta(days=1)
+        return package_day(day, export_dir() / "wacz", task_environment())
+
+    @task(execution_timeout=timedelta(hours=1))
+    def vacuum() -> str:
+        from kronika.airflow_env import task_environment
+        from kronika.steps.maintenance import vacuum_analyze
+
+        return vacuum_analyze(task_environment())
+
+    verify() >> package_yesterday() >> vacuum()
+
+
+kronika_exports()
+kronika_maintenance()
