@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := constraints/py3.11.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser demo test test-fast bench constraints clean
+.PHONY: install browser pywb demo test test-fast bench constraints clean airflow-smoke
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Kronika needs Python 3.11)"; exit 1; }
@@ -15,10 +15,21 @@ $(VENV)/bin/python:
 
 # Reinstall when the package metadata or the pins change.
 $(STAMP): $(VENV)/bin/python setup.cfg pyproject.toml $(CONSTRAINTS)
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[airflow,postgres,dev]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[airflow,celery,postgres,dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# pywb (for `kronika replay`) pins older libraries than Airflow: it gets its own virtualenv.
+PYWB_VENV := .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed
+$(PYWB_STAMP):
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYWB_VENV)/bin/python -m pip install --quiet 'pywb>=2.9,<3'
+	@touch $(PYWB_STAMP)
+
+pywb: $(PYWB_STAMP)
 
 # The web view's tests drive Debian's chromium and chromedriver (never a downloaded browser):
 # installed here when missing; without them (no root, no apt) those tests skip and say why.
@@ -33,8 +44,14 @@ browser:
 demo: $(STAMP)
 	$(VENV)/bin/kronika demo
 
-test: $(STAMP) browser
+test: $(STAMP) $(PYWB_STAMP) browser
 	$(PY) -m pytest -q
+
+# A real Airflow (scheduler, dag-processor, api-server) runs mirror DAGs: LocalExecutor on SQLite,
+# then CeleryExecutor with Redis and PostgreSQL (skipped with a reason where those are absent).
+airflow-smoke: $(STAMP)
+	$(PY) tests/smoke/airflow_smoke.py --executor local
+	$(PY) tests/smoke/airflow_smoke.py --executor celery
 
 # Unit tests only (no crawls, no Airflow): seconds, for the edit-test loop.
 test-fast: $(STAMP)
@@ -47,7 +64,7 @@ bench: $(STAMP)
 constraints:
 	rm -rf /tmp/kronika-resolve && $(PYTHON) -m venv /tmp/kronika-resolve
 	/tmp/kronika-resolve/bin/pip install --quiet --upgrade pip
-	/tmp/kronika-resolve/bin/pip install --quiet '.[airflow,postgres,dev]'
+	/tmp/kronika-resolve/bin/pip install --quiet '.[airflow,celery,postgres,dev]'
 	/tmp/kronika-resolve/bin/pip freeze --exclude kronika > $(CONSTRAINTS)
 	rm -rf /tmp/kronika-resolve
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from kronika.settings import Environment
 from kronika.storage.db.engine import current_revisions, open_database, unit_of_work
 from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRun, Source, TelegramPost,
-                                       TelegramPostVersion, TelegramPostView, WarcFile)
+                                       TelegramPostEvent, TelegramPostVersion, TelegramPostView, WarcFile)
 
 
 def _dir_size(path: Path) -> int:
@@ -86,6 +86,10 @@ def source_summaries(env: Environment, schedules: dict[str, str | None] | None =
                 "pages_fetched": stats.get("downloader/response_count", 0),
                 "revisits": stats.get("kronika/warc/records_revisit", 0),
                 "errors": stats.get("kronika/errors", 0),
+                "requests": stats.get("downloader/request_count", 0),
+                "responses_by_status": {key.rpartition("/")[2]: value for key, value in sorted(stats.items())
+                                        if key.startswith("downloader/response_status_count/")},
+                "bytes_received": stats.get("downloader/response_bytes", 0),
                 "warc_files": files, "warc_records": int(records),
                 "archive_bytes": _dir_size(env.archive_dir / source.name),
                 "articles": articles, "article_versions": article_versions,
@@ -149,10 +153,11 @@ def status_table(report: dict) -> Table:
         f"database {report['database']['dialect']} {_human_bytes(report['database']['bytes'])}, "
         f"schema {'+'.join(report['database']['schema_revisions'])}; "
         f"archive {report['archive']['dir']} {_human_bytes(report['archive']['bytes'])}. "
-        "new: articles/versions, posts/versions of the last run; lag: since the last success"))
+        "the last run's requests (bytes received), responses not 2xx by status, new articles/versions "
+        "and posts/versions; lag: since the last success"))
     table.add_column("source", no_wrap=True)
-    for header in ("last run", "at", "pages", "errors", "new articles", "new posts", "next run", "lag",
-                   "archive", "articles", "posts"):
+    for header in ("last run", "at", "requests", "not 2xx", "errors", "new articles", "new posts",
+                   "next run", "lag", "archive", "articles", "posts"):
         table.add_column(header, justify="right")
     colours = {"succeeded": "green", "failed": "bold red", "running": "yellow"}
     for row in report["sources"]:
@@ -161,7 +166,10 @@ def status_table(report: dict) -> Table:
         next_at = datetime.fromisoformat(row["next_run_at"]) if row.get("next_run_at") else None
         table.add_row(
             row["source"], f"[{colours.get(status, 'dim')}]{status}[/]",
-            f"{_ago((now - at).total_seconds())} ago" if at else "-", str(row["pages_fetched"]),
+            f"{_ago((now - at).total_seconds())} ago" if at else "-",
+            f"{row.get('requests', 0)} ({_human_bytes(row.get('bytes_received'))})",
+            " ".join(f"{code}×{n}" for code, n in row.get("responses_by_status", {}).items()
+                     if not code.startswith("2")) or "-",
             f"[red]{row['errors']}[/]" if row["errors"] else "0",
             f"{row['new_articles']}/{row['new_article_versions']}", f"{row['new_posts']}/{row['new_post_versions']}",
             f"in {_ago((next_at - now).total_seconds())}" if next_at else "-", _ago(row["lag_seconds"]),
@@ -205,7 +213,22 @@ def capture_history(env: Environment, url: str) -> list[dict]:
             .join(Capture, TelegramPostView.capture_id == Capture.id)
             .join(WarcFile, Capture.warc_file_id == WarcFile.id)
             .where(TelegramPostView.post_id == post.id).order_by(Capture.captured_at))
-        return [{"captured_at": c.captured_at.isoformat(), "record_type": c.record_type, "status": c.status,
+        version_captures = set(session.scalars(select(TelegramPostVersion.capture_id)
+                                               .where(TelegramPostVersion.post_id == post.id)))
+        rows = [{"captured_at": c.captured_at.isoformat(), "record_type": c.record_type, "status": c.status,
                  "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset, "length": c.length,
-                 "crawl_run_id": c.crawl_run_id, "url": c.url}
-                for _, c, path in sightings]
+                 "crawl_run_id": c.crawl_run_id, "url": c.url, "event": "seen", "views": view.views,
+                 "new_version": c.id in version_captures}
+                for view, c, path in sightings]
+        # the captures that showed the post missing (deleted) or back again (reappeared)
+        events = session.execute(
+            select(TelegramPostEvent, Capture, WarcFile.path)
+            .join(Capture, TelegramPostEvent.capture_id == Capture.id)
+            .join(WarcFile, Capture.warc_file_id == WarcFile.id)
+            .where(TelegramPostEvent.post_id == post.id, TelegramPostEvent.event == "deleted"))
+        rows += [{"captured_at": c.captured_at.isoformat(), "record_type": c.record_type, "status": c.status,
+                  "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset, "length": c.length,
+                  "crawl_run_id": c.crawl_run_id, "url": c.url, "event": "missing (deleted)", "views": None,
+                  "new_version": False}
+                 for _, c, path in events]
+        return sorted(rows, key=lambda row: row["captured_at"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,6 +33,21 @@ def parse_duration(text: str) -> int:
     return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
+def first_run_cutoff(value: str, now: datetime) -> datetime:
+    """'2026-01-01', '2026-01-01T06:00:00+02:00' or an age like '7d' -> an aware UTC time."""
+    try:
+        return now - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"not a date (2026-01-01) or an age (7d): {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
 class Politeness(BaseModel):
     """Keys every source inherits from `defaults` and may override."""
 
@@ -47,6 +63,17 @@ class Politeness(BaseModel):
     max_response_bytes: int = Field(20_000_000, ge=1024)
     download_timeout: float = Field(30.0, gt=0)
     proxy: str | None = None  # an HTTP proxy for every request of the source (the demo reaches its mirror so)
+    # a page where site owners can reach whoever runs the crawl; added to the User-Agent as "(+URL)"
+    contact_url: str | None = None
+    # Scrapy's AutoThrottle: adapt the delay to the server's latency, never below download_delay
+    autothrottle: bool = False
+    autothrottle_target_concurrency: float = Field(1.0, gt=0, le=64)
+
+    @property
+    def effective_user_agent(self) -> str:
+        if self.contact_url and self.contact_url not in self.user_agent:
+            return f"{self.user_agent} (+{self.contact_url})"
+        return self.user_agent
 
     @field_validator("proxy")
     @classmethod
@@ -65,6 +92,62 @@ class Politeness(BaseModel):
         return value
 
 
+class ExtractionRules(BaseModel):
+    """A source's own selectors, tried after JSON-LD and meta tags (spiders/parsers/article.py).
+
+    Each value is a CSS selector, or XPath when it starts with "/", "(" or "./"; `timezone` (IANA,
+    e.g. "Europe/Kyiv") is the zone of dates the site writes without an offset.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    authors: str | None = None
+    published_at: str | None = None
+    modified_at: str | None = None
+    section: str | None = None
+    tags: str | None = None
+    description: str | None = None
+    body: str | None = None
+    image_url: str | None = None
+    paywall: str | None = None  # matches only on paywalled pages
+    timezone: str | None = None
+
+    @field_validator("title", "authors", "published_at", "modified_at", "section", "tags", "description",
+                     "body", "image_url", "paywall")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import lxml.etree
+
+        try:
+            if value.strip().startswith(("/", "(", "./")):
+                lxml.etree.XPath(value)
+            else:
+                from cssselect import GenericTranslator
+
+                GenericTranslator().css_to_xpath(value)
+        except Exception as exc:  # cssselect and lxml raise their own parse errors
+            raise ValueError(f"not a CSS selector or XPath: {value!r} ({exc})") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"not an IANA time zone: {value!r}") from None
+        return value
+
+    def as_rules(self) -> dict[str, str]:
+        return self.model_dump(exclude_none=True)
+
+
 class NewsSource(Politeness):
     name: Annotated[str, Field(pattern=SOURCE_NAME, max_length=64)]
     kind: Literal["news"]
@@ -72,6 +155,33 @@ class NewsSource(Politeness):
     allowed_domains: list[str] = Field(min_length=1)
     max_depth: int = Field(1, ge=0, le=5)  # listing pages followed from a start URL
     recapture: list[str] = Field(default_factory=lambda: ["1h", "6h", "24h", "72h"])
+    # regular expressions searched in article URLs: when `allow_urls` is set an article must match
+    # one of them, and it must match none of `deny_urls`
+    allow_urls: list[str] = Field(default_factory=list)
+    deny_urls: list[str] = Field(default_factory=list)
+    # skip feed and sitemap entries whose stated publication date is older than this ("30d")
+    max_article_age: str | None = None
+    # article responses that are not HTML (PDF, images, video) are dropped after their headers
+    fetch_non_html: bool = False
+    # the source's own CSS/XPath per field for the extraction chain
+    extraction: ExtractionRules | None = None
+
+    @field_validator("allow_urls", "deny_urls")
+    @classmethod
+    def _regexes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {value!r} ({exc})") from None
+        return values
+
+    @field_validator("max_article_age")
+    @classmethod
+    def _age(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
 
     @field_validator("start_urls")
     @classmethod
@@ -95,6 +205,27 @@ class TelegramSource(Politeness):
     channel: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{3,64}$")]
     mirror: str = "https://t.me/s/"
     first_run_pages: int = Field(5, ge=1)  # how deep the first crawl of a channel goes
+    # or back to a date ("2026-01-01") or an age ("7d"); either way at most max_pages pages
+    first_run_since: str | None = None
+    # later runs walk back past the newest stored post far enough to cover both the last
+    # `overlap_posts` stored posts and every post of the last `overlap_age`: recent edits,
+    # view counts and deletions are seen on every run
+    overlap_posts: int = Field(100, ge=0)
+    overlap_age: str = "72h"
+    media: Literal["none", "thumbnails", "all"] = "none"  # photo/video files fetched into the WARC too
+
+    @field_validator("overlap_age")
+    @classmethod
+    def _age(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("first_run_since")
+    @classmethod
+    def _since(cls, value: str | None) -> str | None:
+        if value is not None:
+            first_run_cutoff(value, datetime.now(timezone.utc))
+        return value
 
     @field_validator("mirror")
     @classmethod
@@ -226,3 +357,9 @@ class Environment:
             database_url=os.environ.get("KRONIKA_DATABASE_URL", "sqlite:///data/kronika.db"),
             archive_dir=Path(os.environ.get("KRONIKA_ARCHIVE_DIR", "data/archive")),
         )
+
+
+def site_pool(source: NewsSource | TelegramSource) -> str:
+    """The Airflow pool a source's crawls share with every other source on the same site."""
+    host = source.allowed_domains[0] if source.allowed_domains else source.name
+    return "kronika_site_" + re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_")

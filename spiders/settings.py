@@ -10,6 +10,8 @@ NEWSPIDER_MODULE = "kronika.spiders.spiders"
 
 DOWNLOADER_MIDDLEWARES = {
     "kronika.spiders.proxy.SourceProxyMiddleware": 740,
+    # just outside RetryMiddleware (550): 429/503 wait as long as the server asks (Retry-After)
+    "kronika.spiders.retryafter.RetryAfterMiddleware": 560,
     "kronika.spiders.netguard.PrivateNetworkGuardMiddleware": 995,
     "kronika.spiders.recorder.WarcRecorderMiddleware": 990,
 }
@@ -21,6 +23,11 @@ HTTPCACHE_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_AFTER_HTTP_CODES = [429, 503]
+RETRY_AFTER_MAX_TIMES = 3
+RETRY_AFTER_MAX_DELAY = 300  # seconds: a longer Retry-After is capped (and retried then)
+RETRY_AFTER_BASE_DELAY = 5  # seconds, doubled per attempt, when no Retry-After is given
+AUTOTHROTTLE_ENABLED = False  # per source: `autothrottle: true`
 REDIRECT_MAX_TIMES = 10
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20_000_000

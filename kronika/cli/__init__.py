@@ -6,5 +6,8 @@ output is data accept `--json`.
 from kronika.cli.base import main
 from kronika.cli import pipeline  # noqa: F401  (registers the commands)
 from kronika.cli import data  # noqa: F401,E402  (export, timeline, plot, serve)
+from kronika.cli import archive  # noqa: F401,E402  (get, verify, wacz, replay)
+from kronika.cli import revisions  # noqa: F401,E402  (diff)
+from kronika.cli import search  # noqa: F401,E402  (search)
 
 __all__ = ["main"]

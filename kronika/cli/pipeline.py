@@ -37,18 +37,19 @@ def sources(ctx, as_json: bool) -> None:
 
 @main.command()
 @click.argument("source")
+@click.option("--recapture-all", is_flag=True, help="Re-fetch every known article of the source, not only those due.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @one_line_errors
-def crawl(ctx, source: str, as_json: bool) -> None:
+def crawl(ctx, source: str, recapture_all: bool, as_json: bool) -> None:
     """Crawl one source into WARC files (no parsing, no database rows besides the run).
 
-    Example: kronika crawl riverside-herald
+    Example: kronika crawl riverside-herald --recapture-all
     """
     from kronika.steps.crawl import crawl as crawl_step
 
     with errors.status(f"crawling {source} ..."):
-        result = crawl_step(_config(ctx).source(source))
+        result = crawl_step(_config(ctx).source(source), recapture_all=recapture_all)
     if as_json:
         emit_json(result.__dict__)
     else:
@@ -80,18 +81,21 @@ def index(source: str | None, as_json: bool) -> None:
 @main.command()
 @click.option("--all", "all_files", is_flag=True, help="Re-read every WARC file, not only new ones.")
 @click.option("--source", help="Only this source's files.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes parsing articles in parallel (for large backlogs); one writer.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @one_line_errors
-def extract(all_files: bool, source: str | None, as_json: bool) -> None:
+def extract(all_files: bool, source: str | None, workers: int, as_json: bool) -> None:
     """Extract articles and posts from WARC records into the database.
 
-    Example: kronika extract --all    (rebuild the tables from the archive alone)
+    Example: kronika extract --all --workers 4    (rebuild the tables from the archive alone)
     """
     from kronika.steps.extract import extract as extract_step
 
     with progress_bar("files") as bar:
         task = bar.add_task("extracting WARC files", total=None)
-        result = extract_step(all_files=all_files, source=source, progress=lambda _path: bar.advance(task))
+        result = extract_step(all_files=all_files, source=source, workers=workers,
+                              progress=lambda _path: bar.advance(task))
     if as_json:
         emit_json({"files": result.files, "counts": dict(result.counts)})
     else:
@@ -102,10 +106,11 @@ def extract(all_files: bool, source: str | None, as_json: bool) -> None:
 @main.command()
 @click.argument("source", required=False)
 @click.option("--all", "all_sources", is_flag=True, help="Run every configured source.")
+@click.option("--recapture-all", is_flag=True, help="Re-fetch every known article, not only those due.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @one_line_errors
-def run(ctx, source: str | None, all_sources: bool, as_json: bool) -> None:
+def run(ctx, source: str | None, all_sources: bool, recapture_all: bool, as_json: bool) -> None:
     """Crawl, index and extract a source (what its DAG does), or --all of them.
 
     Example: kronika run zarichna-ova
@@ -119,7 +124,7 @@ def run(ctx, source: str | None, all_sources: bool, as_json: bool) -> None:
     results = []
     for item in chosen:
         with errors.status(f"running {item.name} ..."):
-            outcome = run_source(item)
+            outcome = run_source(item, recapture_all=recapture_all)
         results.append({"source": item.name, "run_id": outcome.crawl.run_id,
                         "pages": outcome.crawl.stats.get("downloader/response_count", 0),
                         "warc_files": outcome.crawl.warc_files, **dict(outcome.extract.counts)})
@@ -189,9 +194,11 @@ def history(url: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--url", required=True, help="The URL the page was fetched from.")
 @click.option("--kind", type=click.Choice(["article", "telegram"]), default="article")
+@click.option("--source", "source_name", help="Apply this configured source's `extraction:` rules, as extract does.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
 @one_line_errors
-def parse(file: str, url: str, kind: str, as_json: bool) -> None:
+def parse(ctx, file: str, url: str, kind: str, source_name: str | None, as_json: bool) -> None:
     """Run the extraction chain on one saved page (raw HTML, gzip accepted); the code `extract` uses.
 
     Example: kronika parse page.html --url https://example.org/news/1 --json
@@ -204,7 +211,12 @@ def parse(file: str, url: str, kind: str, as_json: bool) -> None:
     if kind == "article":
         from kronika.spiders.parsers.article import parse_article
 
-        data = parse_article(body, url).as_dict()
+        rules = None
+        if source_name:
+            source = _config(ctx).source(source_name)
+            extraction = getattr(source, "extraction", None)
+            rules = extraction.as_rules() if extraction else None
+        data = parse_article(body, url, rules=rules).as_dict()
     else:
         from kronika.spiders.parsers.telegram import parse_channel_page
 
@@ -274,3 +286,22 @@ def demo(as_json: bool) -> None:
 
     run_demo(console, as_json=as_json)
 
+
+
+@main.command()
+@click.option("--slots", default=1, show_default=True, help="Concurrent crawls allowed per site.")
+@click.pass_context
+@one_line_errors
+def pools(ctx, slots: int) -> None:
+    """Print the Airflow pools the DAGs use (one per site), in `airflow pools import` format.
+
+    Example: kronika pools > pools.json && airflow pools import pools.json
+    """
+    from kronika.settings import site_pool
+
+    specs: dict[str, dict] = {}
+    for source in _config(ctx).sources:
+        entry = specs.setdefault(site_pool(source), {"slots": slots, "include_deferred": False,
+                                                     "description": "Kronika crawls of "})
+        entry["description"] += ("" if entry["description"].endswith("of ") else ", ") + source.name
+    emit_json(specs)

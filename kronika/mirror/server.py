@@ -11,6 +11,7 @@ import collections
 import gzip
 import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,8 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
             parts = urlsplit(target)
             base_url = f"{parts.scheme}://{parts.netloc}"
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        owner._count(target)
-        page = owner.site.page(target, base_url=base_url)
+        hit = owner._count(target)
+        page = owner.site.page(target, base_url=base_url, hit=hit)
         if page is None:
             page = Page(400, "text/plain; charset=utf-8", b"Bad request\n")
         body = page.body
@@ -104,6 +105,7 @@ class MirrorServer:
         self._site = MirrorSite(epoch)
         self._sites = {epoch: self._site}
         self._hits: collections.Counter[str] = collections.Counter()
+        self._times: dict[str, list[float]] = {}
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -133,10 +135,18 @@ class MirrorServer:
     def reset_hits(self) -> None:
         with self._lock:
             self._hits.clear()
+            self._times.clear()
 
-    def _count(self, path: str) -> None:
+    def _count(self, path: str) -> int:
         with self._lock:
             self._hits[path] += 1
+            self._times.setdefault(path, []).append(time.monotonic())
+            return self._hits[path]
+
+    def hit_times(self, path: str) -> list[float]:
+        """time.monotonic() of every request of a path (with query), oldest first."""
+        with self._lock:
+            return list(self._times.get(path, []))
 
     # ---- lifecycle
 

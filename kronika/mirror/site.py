@@ -12,6 +12,7 @@ in on, so one mirror serves any host and port.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import re
@@ -24,6 +25,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import yaml
+
+from kronika.mirror import lab
 
 CONTENT_DIR = Path(__file__).with_name("content")
 
@@ -42,7 +45,7 @@ UK_MONTHS = ("січня", "лютого", "березня", "квітня", "т
 EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")
 
-ROBOTS_DISALLOW = ("/herald/private/", "/vistnyk/admin/")
+ROBOTS_DISALLOW = ("/herald/private/", "/vistnyk/admin/", "/lab/private/")
 
 
 # --------------------------------------------------------------------------- public records
@@ -273,6 +276,7 @@ def _articles_at(outlet_file: str, epoch: int) -> list[_Article]:
 def _posts_at(epoch: int) -> list[dict[str, Any]]:
     data = _load("channel.yaml")
     posts = {p["id"]: dict(p, edited=bool(p.get("edited", False))) for p in data["posts"]}
+    removed: dict[int, dict[str, Any]] = {}
     for change in sorted(data.get("changes") or [], key=lambda c: c["epoch"]):
         if change["epoch"] > epoch:
             break
@@ -285,7 +289,11 @@ def _posts_at(epoch: int) -> list[dict[str, Any]]:
             post["text"] = edit["text"]
             post["edited"] = True
         for post_id in change.get("delete") or []:
-            posts.pop(post_id, None)
+            if post_id in posts:
+                removed[post_id] = posts.pop(post_id)
+        for post_id in change.get("restore") or []:  # a deleted (hidden) post shown again
+            if post_id in removed:
+                posts[post_id] = removed.pop(post_id)
         for new in change.get("add") or []:
             posts[new["id"]] = dict(new, edited=bool(new.get("edited", False)))
     return [posts[k] for k in sorted(posts)]
@@ -317,6 +325,8 @@ class MirrorSite:
         self.vistnyk = _articles_at("vistnyk.yaml", epoch)
         self.channel = dict(_load("channel.yaml")["channel"])
         self.posts = _posts_at(epoch)
+        self.other_channels = {c["username"].lower(): dict(c) for c in _load("channel.yaml").get("other_channels") or []}
+        self._refused_once: set[str] = set()  # pages of the throttled channel already answered 429
         self._posts_by_id = {p["id"]: p for p in self.posts}
         self._herald_by_slug = {a.slug: a for a in self.herald}
         self._vistnyk_by_slug = {a.slug: a for a in self.vistnyk}
@@ -395,15 +405,23 @@ class MirrorSite:
 
     # ---- dispatch
 
-    def page(self, path_with_query: str, base_url: str = "http://127.0.0.1") -> Page | None:
-        """The page at a path (with query), or None only for a malformed path."""
+    def page(self, path_with_query: str, base_url: str = "http://127.0.0.1", hit: int = 1) -> Page | None:
+        """The page at a path (with query), or None only for a malformed path.
+
+        `hit` is how many times the path has been requested (counting this one): the crawl lab's
+        busy pages depend on it.
+        """
         base = base_url.rstrip("/")
+        if path_with_query.startswith(lab.PREFIX):
+            parts = urlsplit(path_with_query)
+            found = lab.route(parts.path, parts.query, base, self.epoch, hit)
+            return Page(found.status, found.content_type, found.body, dict(found.headers))
         key = (path_with_query, base)
         page = self._cache.get(key)
         if page is None:
             page = self._route(path_with_query, base)
             # arbitrary query strings must not grow memory without bound
-            if len(self._cache) < 5000:
+            if len(self._cache) < 5000 and (page is None or page.status != 429):
                 self._cache[key] = page
         return page
 
@@ -822,20 +840,37 @@ class MirrorSite:
     # ---- Telegram web preview
 
     def _telegram_route(self, path: str, query: dict[str, list[str]], base: str) -> Page:
+        m = re.fullmatch(r"/t/media/([a-z0-9-]+)\.png", path)
+        if m:
+            return Page(200, "image/png", _png(m.group(1)))
         m = re.fullmatch(r"/t/s/([A-Za-z0-9_]+)/?", path)
         if m:
             name = m.group(1)
-            if name.lower() != self.channel_name.lower():
-                # a channel without a public preview: Telegram sends the visitor to its profile page
-                return _redirect(f"{base}/t/{name}", 302)
-            return self._telegram_history(query)
+            if name.lower() == self.channel_name.lower():
+                return self._telegram_history(query)
+            mode = self.other_channels.get(name.lower(), {}).get("mode")
+            if mode == "markup_changed":
+                return _redesigned(self._telegram_history(query, name))
+            if mode == "throttled":
+                key = path + "?" + "&".join(f"{k}={v[0]}" for k, v in sorted(query.items()))
+                if key not in self._refused_once:
+                    self._refused_once.add(key)
+                    return Page(429, TEXT, b"Too Many Requests: retry after 1 second\n", {"Retry-After": "1"})
+                return self._telegram_history(query, name)
+            # no public preview (disabled, or no such channel): Telegram sends the visitor to the profile
+            return _redirect(f"{base}/t/{name}", 302)
         m = re.fullmatch(r"/t/([A-Za-z0-9_]+)/?", path)
         if m:
             return self._telegram_profile(m.group(1))
         return self._not_found()
 
     def _telegram_profile(self, name: str) -> Page:
-        if name.lower() == self.channel_name.lower():
+        other = self.other_channels.get(name.lower())
+        if other is not None and other.get("subscribers") is not None:
+            # a channel that exists without a public preview: no "Preview channel" link
+            extra = f"<div class=\"tgme_page_extra\">{other['subscribers']:,} subscribers</div>"
+            title = other.get("title") or f"@{name}"
+        elif name.lower() == self.channel_name.lower():
             ch = self.channel
             extra = (f"<div class=\"tgme_page_extra\">{ch['subscribers']:,} subscribers</div>"
                      f"<div class=\"tgme_page_description\" dir=\"auto\">{_esc(ch['description'])}</div>"
@@ -857,7 +892,8 @@ class MirrorSite:
             "</div></div></div></body>\n</html>\n")
         return _html(body)
 
-    def _telegram_history(self, query: dict[str, list[str]]) -> Page:
+    def _telegram_history(self, query: dict[str, list[str]], name: str | None = None) -> Page:
+        """The channel's history page; `name` shows the same posts under another username."""
         posts = self.posts
         q = (query.get("q") or [""])[0].strip()
         if q:
@@ -871,7 +907,7 @@ class MirrorSite:
             shown = [p for p in posts if p["id"] > after][:TELEGRAM_PER_PAGE]
         else:
             shown = posts[-TELEGRAM_PER_PAGE:]
-        ch = self.channel_name
+        ch = name or self.channel_name
         # search results page on like the full history, keeping the query
         qs = f"q={quote(q)}&" if q else ""
         older = bool(shown) and posts and posts[0]["id"] < shown[0]["id"]
@@ -916,13 +952,13 @@ class MirrorSite:
             "</div>\n</section>\n"
             "<section class=\"tgme_channel_history js-message_history\">\n"
             + more_top
-            + "".join(self._telegram_post(p) for p in shown)
+            + "".join(self._telegram_post(p, ch) for p in shown)
             + more_bottom
             + "</section>\n</main>\n</body>\n</html>\n")
         return _html(body)
 
-    def _telegram_post(self, p: dict[str, Any]) -> str:
-        ch = self.channel_name
+    def _telegram_post(self, p: dict[str, Any], ch: str | None = None) -> str:
+        ch = ch or self.channel_name
         title = _esc(self.channel["title"])
         post_url = f"https://t.me/{ch}/{p['id']}"
         posted = _dt(p["posted_at"])
@@ -1016,6 +1052,28 @@ def _redirect(location: str, status: int) -> Page:
     body = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Moved</title></head><body>"
             f"<p>Moved to <a href=\"{_esc(location)}\">{_esc(location)}</a>.</p></body></html>\n")
     return Page(status, HTML, body.encode("utf-8"), {"Location": location})
+
+
+def _redesigned(page: Page) -> Page:
+    """The page in markup no parser knows: what a scraper meets the day Telegram redesigns."""
+    body = page.body.decode("utf-8").replace("tgme_widget_message", "tgme_post").replace("data-post=", "data-entry=")
+    return Page(page.status, page.content_type, body.encode("utf-8"), page.headers)
+
+
+def _png(name: str) -> bytes:
+    """A small valid PNG, one flat colour derived from the name: same name, same bytes."""
+    import struct
+    import zlib
+
+    colour = hashlib.sha256(name.encode()).digest()[:3]
+    width = height = 8
+    raw = b"".join(b"\x00" + colour * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 def _int_or_none(values: list[str] | None) -> int | None:

@@ -14,24 +14,22 @@ import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from kronika import __version__
 from kronika.locks import source_lock
-from kronika.settings import Environment, NewsSource, TelegramSource
+from kronika.settings import Environment, NewsSource, TelegramSource, first_run_cutoff, parse_duration
 from kronika.storage.db.engine import open_database, unit_of_work
-from kronika.storage.db.models import Capture, CrawlRun, TelegramPost, WarcFile
+from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRun, TelegramPost,
+                                       TelegramPostVersion, WarcFile)
 from kronika.storage.db.models import Source as SourceRow
 from kronika.storage.db.upserts import upsert
 from kronika.storage.warc.writer import repair_open_files
 
 logger = logging.getLogger(__name__)
-
-TELEGRAM_OVERLAP_POSTS = 100
-TELEGRAM_MAX_PAGES_AFTER_FIRST_RUN = 50
 
 
 class CrawlFailed(Exception):
@@ -54,7 +52,11 @@ def source_dir(env: Environment, source_name: str) -> Path:
 
 def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
     return {
-        "USER_AGENT": source.user_agent,
+        "USER_AGENT": source.effective_user_agent,
+        # AutoThrottle never goes below DOWNLOAD_DELAY; the server's pace can only slow us down
+        "AUTOTHROTTLE_ENABLED": source.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(source.download_delay, 1.0),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": source.autothrottle_target_concurrency,
         "ROBOTSTXT_OBEY": source.obey_robots,
         "DOWNLOAD_DELAY": source.download_delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrent_requests_per_domain,
@@ -79,19 +81,85 @@ def _dedup_map(session, source_name: str) -> dict[str, list[str]]:
     return {url: [digest, at.isoformat()] for url, digest, at in rows}
 
 
-def _spider_job(session, source: NewsSource | TelegramSource) -> tuple[str, dict]:
+def due_for_recapture(session, source: NewsSource, now: datetime | None = None,
+                      everything: bool = False) -> list[str]:
+    """URLs of the source's articles that a recapture point has passed since they were last seen.
+
+    With the schedule [1h, 6h, 24h, 72h], an article first seen at F is due once F+1h has passed
+    and it was last seen before F+1h, again after F+6h, and so on; after F+72h never again. Gone
+    articles (404/410) are not recaptured on schedule. `everything` takes every known article,
+    gone ones too (`--recapture-all`).
+    """
+    now = now or datetime.now(timezone.utc)
+    offsets = sorted(timedelta(seconds=parse_duration(d)) for d in source.recapture)
+    query = select(Article.url, Article.first_seen_at, Article.last_seen_at, Article.gone_at).where(
+        Article.source == source.name).order_by(Article.first_seen_at.desc(), Article.id)
+    due = []
+    for url, first, last, gone in session.execute(query):
+        if everything:
+            due.append(url)
+            continue
+        if gone is not None:
+            continue
+        passed = [first + o for o in offsets if first + o <= now]
+        if passed and last < passed[-1]:
+            due.append(url)
+    return due
+
+
+def telegram_stop_at(session, source: TelegramSource, now: datetime) -> int | None:
+    """Where a later run of a channel stops walking back: the overlap window behind the newest post.
+
+    The window reaches back over the last `overlap_posts` stored posts and over every post
+    published in the last `overlap_age`, whichever goes further, so that edits, view counts and
+    deletions of recent posts are seen on every run. None when nothing is stored yet.
+    """
+    channel = TelegramPost.channel == source.channel
+    newest = session.scalar(select(func.max(TelegramPost.post_id)).where(channel))
+    if newest is None:
+        return None
+    stops = [newest]
+    if source.overlap_posts > 0:
+        by_count = session.scalar(select(TelegramPost.post_id).where(channel).order_by(TelegramPost.post_id.desc())
+                                  .offset(source.overlap_posts - 1).limit(1))
+        stops.append(by_count if by_count is not None
+                     else session.scalar(select(func.min(TelegramPost.post_id)).where(channel)))
+    cutoff = now - timedelta(seconds=parse_duration(source.overlap_age))
+    by_age = session.scalar(select(func.min(TelegramPost.post_id)).where(channel, TelegramPost.posted_at >= cutoff))
+    if by_age is not None:
+        stops.append(by_age)
+    return min(stops)
+
+
+def _known_media(session, source_name: str) -> list[str]:
+    """Media URLs already archived for the source: a later run does not fetch them again."""
+    return list(session.scalars(select(Capture.url).distinct().join(WarcFile, Capture.warc_file_id == WarcFile.id)
+                                .where(WarcFile.source == source_name, Capture.role == "media",
+                                       Capture.status == 200)))
+
+
+def _spider_job(session, source: NewsSource | TelegramSource, recapture_all: bool = False) -> tuple[str, dict]:
     if isinstance(source, NewsSource):
         return "news", {"start_urls": source.start_urls, "allowed_domains": source.allowed_domains,
-                        "max_depth": source.max_depth, "max_pages": source.max_pages}
-    newest = session.scalar(select(func.max(TelegramPost.post_id))
-                            .where(TelegramPost.channel == source.channel))
-    if newest is None:  # first run: a configured depth
-        stop_at, max_pages = None, source.first_run_pages
-    else:  # walk back past the newest stored post by an overlap, to see edits and deletions
-        stop_at, max_pages = newest - TELEGRAM_OVERLAP_POSTS, TELEGRAM_MAX_PAGES_AFTER_FIRST_RUN
+                        "max_depth": source.max_depth, "max_pages": source.max_pages,
+                        "recapture_urls": due_for_recapture(session, source, everything=recapture_all),
+                        "allow_urls": source.allow_urls, "deny_urls": source.deny_urls,
+                        "max_article_age_seconds": (parse_duration(source.max_article_age)
+                                                    if source.max_article_age else None),
+                        "fetch_non_html": source.fetch_non_html}
+    now = datetime.now(timezone.utc)
+    stop_at = telegram_stop_at(session, source, now)
+    stop_before = None
+    if stop_at is not None:  # a later run: as far back as the overlap window, max_pages at most
+        max_pages = source.max_pages
+    elif source.first_run_since:  # first run back to a date
+        stop_before, max_pages = first_run_cutoff(source.first_run_since, now).isoformat(), source.max_pages
+    else:  # first run: a number of pages
+        max_pages = source.first_run_pages
     return "telegram", {"channel": source.channel, "channel_url": source.channel_url,
-                        "allowed_domains": source.allowed_domains,
-                        "stop_at_post_id": stop_at, "max_pages": max_pages}
+                        "allowed_domains": source.allowed_domains, "stop_at_post_id": stop_at,
+                        "stop_before": stop_before, "max_pages": max_pages, "media": source.media,
+                        "known_media": _known_media(session, source.name) if source.media != "none" else []}
 
 
 def register_source(session, source: NewsSource | TelegramSource) -> None:
@@ -101,7 +169,9 @@ def register_source(session, source: NewsSource | TelegramSource) -> None:
            conflict=["name"], update=["kind", "config"])
 
 
-def crawl(source: NewsSource | TelegramSource, env: Environment | None = None) -> CrawlResult:
+def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
+          recapture_all: bool = False) -> CrawlResult:
+    """Crawl one source; `recapture_all` re-fetches every known article of a news source."""
     env = env or Environment.from_env()
     engine = open_database(env.database_url)
     directory = source_dir(env, source.name)
@@ -116,7 +186,7 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None) -
             session.add(CrawlRun(id=run_id, source=source.name, started_at=started,
                                  status="running", stats={}))
             dedup = _dedup_map(session, source.name)
-            spider, spider_args = _spider_job(session, source)
+            spider, spider_args = _spider_job(session, source, recapture_all=recapture_all)
 
         with tempfile.TemporaryDirectory(prefix="kronika-crawl-") as tmp:
             tmp = Path(tmp)
@@ -130,13 +200,16 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None) -
                     "kronika-source": source.name,
                     "kronika-crawl-run": run_id,
                     "robots": "obey" if source.obey_robots else "ignore",
-                    "http-header-user-agent": source.user_agent,
+                    "http-header-user-agent": source.effective_user_agent,
                 },
                 "KRONIKA_DEDUP_FILE": str(tmp / "dedup.json"),
             }
             log_path = directory / "logs" / f"{run_id}.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             settings["LOG_FILE"] = str(log_path.resolve())
+            if "known_media" in spider_args:  # possibly long: a file, not an argument
+                (tmp / "known_media.json").write_text(json.dumps(spider_args.pop("known_media")), encoding="utf-8")
+                spider_args["known_media_file"] = str(tmp / "known_media.json")
             job = {"spider": spider, "spider_args": spider_args, "settings": settings,
                    "stats_file": str(tmp / "stats.json")}
             (tmp / "job.json").write_text(json.dumps(job), encoding="utf-8")
@@ -149,7 +222,8 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None) -
             run = session.get(CrawlRun, run_id)
             run.status, run.finished_at, run.stats = status, datetime.now(timezone.utc), _public_stats(stats)
         if status == "failed":
-            tail = " | ".join(process.stderr.strip().splitlines()[-2:])
+            # a reason the spider stated (a channel without a public preview) beats a log tail
+            tail = stats.get("kronika/telegram/unavailable") or " | ".join(process.stderr.strip().splitlines()[-2:])
             raise CrawlFailed(f"crawl of {source.name} failed (exit {process.returncode}, log {log_path}): {tail}")
         return CrawlResult(source=source.name, run_id=run_id, status=status, stats=_public_stats(stats),
                            warc_files=stats.get("kronika/warc/files", []),
@@ -166,3 +240,37 @@ def _public_stats(stats: dict) -> dict:
                 "item_scraped_count"):
             keep[key] = value
     return keep
+
+
+def record_run_outcome(env: Environment, run_id: str) -> dict:
+    """Add what the run's captures became (new articles, versions, posts) to `crawl_runs.stats`.
+
+    Counted from the database after extract, by the run's captures, so the numbers are this run's
+    whatever else the extract step read. Returns the run's stats.
+    """
+    engine = open_database(env.database_url)
+    with unit_of_work(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            return {}
+        in_run = select(Capture.id).where(Capture.crawl_run_id == run_id).scalar_subquery()
+        versions = session.scalar(select(func.count(ArticleVersion.id))
+                                  .where(ArticleVersion.capture_id.in_(in_run)))
+        # an article is new in this run when its first version came from one of the run's captures
+        first = (select(ArticleVersion.article_id, func.min(ArticleVersion.captured_at).label("at"))
+                 .group_by(ArticleVersion.article_id).subquery())
+        new_articles = session.scalar(
+            select(func.count()).select_from(ArticleVersion)
+            .join(first, (ArticleVersion.article_id == first.c.article_id)
+                  & (ArticleVersion.captured_at == first.c.at))
+            .where(ArticleVersion.capture_id.in_(in_run)))
+        post_versions = session.scalar(select(func.count(TelegramPostVersion.id))
+                                       .where(TelegramPostVersion.capture_id.in_(in_run)))
+        gone = session.scalar(select(func.count(Article.id)).where(
+            Article.source == run.source, Article.gone_at.is_not(None),
+            Article.gone_at >= run.started_at))
+        stats = dict(run.stats or {})
+        stats.update({"kronika/new_articles": new_articles or 0, "kronika/new_article_versions": versions or 0,
+                      "kronika/new_post_versions": post_versions or 0, "kronika/articles_gone": gone or 0})
+        run.stats = stats
+        return stats

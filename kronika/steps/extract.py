@@ -17,7 +17,8 @@ from typing import Callable
 from sqlalchemy import select
 
 from kronika.settings import Environment
-from kronika.normalise.articles import load_article
+from kronika.normalise.articles import (GONE_STATUSES, load_article, mark_article_gone, parse_capture,
+                                       store_article)
 from kronika.normalise.telegram import load_channel_page
 from kronika.steps.index import index
 from kronika.storage.db.engine import open_database, unit_of_work
@@ -64,11 +65,64 @@ class _PayloadReader:
 LOADERS = {"article": load_article, "channel": load_channel_page}
 
 
+def extraction_rules() -> dict[str, dict[str, str]]:
+    """Each news source's `extraction:` rules from the config, by source name."""
+    from kronika.settings import ConfigError, NewsSource, load_config
+
+    try:
+        config = load_config()
+    except (ConfigError, FileNotFoundError, OSError) as exc:
+        # extract rebuilds from the archive alone: without a config the generic chain still runs
+        logger.warning("no extraction rules (config not loaded: %s)", exc)
+        return {}
+    return {s.name: s.extraction.as_rules() for s in config.sources
+            if isinstance(s, NewsSource) and s.extraction is not None}
+
+
+def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[str, object]]]:
+    """In a worker process: read and parse every article capture of one WARC file.
+
+    Only parsing runs here (the expensive part); the main process writes, one transaction per
+    file, in file order, so the rows are the same as a single-process run.
+    """
+    from kronika.storage.db.engine import make_engine
+
+    database_url, archive_dir, file_id, rules = job
+    engine = make_engine(database_url)
+    parsed: dict[int, tuple[str, object]] = {}
+    try:
+        with unit_of_work(engine) as session:
+            source = session.get(WarcFile, file_id).source
+            reader = _PayloadReader(session, Path(archive_dir))
+            for capture in session.scalars(select(Capture).where(Capture.warc_file_id == file_id,
+                                                                 Capture.role == "article",
+                                                                 Capture.status == 200)):
+                try:
+                    response = reader.read(capture)
+                except ValueError as exc:
+                    parsed[capture.id] = ("unreadable", str(exc))
+                    continue
+                if response is None:
+                    parsed[capture.id] = ("missing", None)
+                    continue
+                parsed[capture.id] = ("ok", parse_capture(response, capture.url, rules.get(source)))
+    finally:
+        engine.dispose()
+    return file_id, parsed
+
+
 def extract(env: Environment | None = None, all_files: bool = False, source: str | None = None,
-            progress: Callable[[str], None] | None = None) -> ExtractResult:
+            progress: Callable[[str], None] | None = None, workers: int = 1,
+            rules: dict[str, dict[str, str]] | None = None) -> ExtractResult:
+    """Extract every WARC file not yet extracted (all of them with `all_files`) into the database.
+
+    `workers` > 1 parses articles in that many processes (for large backlogs); writing stays in
+    this process, one transaction per file, in the same order, so the result is the same.
+    """
     env = env or Environment.from_env()
     index(env, source)  # every closed file is indexed before it is extracted
     engine = open_database(env.database_url)
+    rules = extraction_rules() if rules is None else rules
     result = ExtractResult()
     with unit_of_work(engine) as session:
         query = select(WarcFile.id).order_by(WarcFile.created_at, WarcFile.path)
@@ -77,31 +131,64 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
         if source:
             query = query.where(WarcFile.source == source)
         file_ids = list(session.scalars(query))
-    for file_id in file_ids:
-        # one transaction per WARC file: a crash leaves it wholly loaded or not at all
-        with unit_of_work(engine) as session:
-            warc_file = session.get(WarcFile, file_id)
-            reader = _PayloadReader(session, env.archive_dir)
-            captures = session.scalars(select(Capture).where(Capture.warc_file_id == file_id,
-                                                             Capture.role.in_(LOADERS))
-                                       .order_by(Capture.offset))
-            for capture in captures:
-                if capture.status != 200:
-                    result.counts[f"skipped_status_{capture.status}"] += 1
-                    continue
+    if workers > 1 and len(file_ids) > 1:
+        import multiprocessing
+
+        # spawn: a forked child would share the parent's database connections and threads
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(workers, len(file_ids))) as pool:
+            jobs = [(env.database_url, str(env.archive_dir), file_id, rules) for file_id in file_ids]
+            for file_id, parsed in pool.imap(_parse_file, jobs):
+                _load_file(engine, env, file_id, parsed, rules, result, progress)
+    else:
+        for file_id in file_ids:
+            _load_file(engine, env, file_id, {}, rules, result, progress)
+    if result.counts["new_article_versions"] or (all_files and file_ids):
+        from kronika.clusters import update_story_clusters
+
+        result.counts["story_clusters"] = update_story_clusters(engine)
+    return result
+
+
+def _load_file(engine, env: Environment, file_id: int, parsed: dict[int, tuple[str, object]],
+               rules: dict[str, dict[str, str]], result: ExtractResult,
+               progress: Callable[[str], None] | None) -> None:
+    # one transaction per WARC file: a crash leaves it wholly loaded or not at all
+    with unit_of_work(engine) as session:
+        warc_file = session.get(WarcFile, file_id)
+        reader = _PayloadReader(session, env.archive_dir)
+        captures = session.scalars(select(Capture).where(Capture.warc_file_id == file_id,
+                                                         Capture.role.in_(LOADERS))
+                                   .order_by(Capture.offset))
+        for capture in captures:
+            if capture.status != 200:
+                if capture.role == "article" and capture.status in GONE_STATUSES:
+                    mark_article_gone(session, warc_file.source, capture, result.counts)
+                result.counts[f"skipped_status_{capture.status}"] += 1
+                continue
+            outcome, value = parsed.get(capture.id, (None, None))
+            if outcome is None:
                 try:
                     response = reader.read(capture)
                 except ValueError as exc:
-                    result.counts["unreadable_records"] += 1
-                    logger.error("%s@%s (%s): %s", warc_file.path, capture.offset, capture.url, exc)
-                    continue
-                if response is None:
-                    result.counts["revisits_without_original"] += 1
-                    logger.warning("revisit of %s refers to a capture not in the index", capture.url)
-                    continue
-                LOADERS[capture.role](session, warc_file.source, capture, response, result.counts)
-            warc_file.extracted_at = datetime.now(timezone.utc)
-        result.files.append(warc_file.path)
-        if progress:
-            progress(warc_file.path)
-    return result
+                    outcome, value = "unreadable", str(exc)
+                else:
+                    outcome, value = ("missing", None) if response is None else ("read", response)
+            if outcome == "unreadable":
+                result.counts["unreadable_records"] += 1
+                logger.error("%s@%s (%s): %s", warc_file.path, capture.offset, capture.url, value)
+            elif outcome == "missing":
+                result.counts["revisits_without_original"] += 1
+                logger.warning("revisit of %s refers to a capture not in the index", capture.url)
+            elif outcome == "ok":
+                store_article(session, warc_file.source, capture, value, result.counts)
+            elif capture.role == "article":
+                load_article(session, warc_file.source, capture, value, result.counts,
+                             rules=rules.get(warc_file.source))
+            else:
+                LOADERS[capture.role](session, warc_file.source, capture, value, result.counts)
+        warc_file.extracted_at = datetime.now(timezone.utc)
+        path = warc_file.path
+    result.files.append(path)
+    if progress:
+        progress(path)

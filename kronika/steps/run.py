@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kronika.settings import Environment, NewsSource, TelegramSource
-from kronika.steps.crawl import CrawlResult, crawl
+from kronika.steps.crawl import CrawlResult, crawl, record_run_outcome
 from kronika.steps.extract import ExtractResult, extract
 from kronika.steps.index import IndexResult, index
 
@@ -16,9 +16,11 @@ class RunResult:
     extract: ExtractResult
 
 
-def run_source(source: NewsSource | TelegramSource, env: Environment | None = None) -> RunResult:
+def run_source(source: NewsSource | TelegramSource, env: Environment | None = None,
+               recapture_all: bool = False) -> RunResult:
     env = env or Environment.from_env()
-    crawled = crawl(source, env)
+    crawled = crawl(source, env, recapture_all=recapture_all)
     indexed = index(env, source.name)
     extracted = extract(env, source=source.name)
+    crawled.stats = record_run_outcome(env, crawled.run_id) or crawled.stats
     return RunResult(crawled, indexed, extracted)

@@ -2,22 +2,25 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
 # Dates outside this window are parse accidents (a "0000-00-00" CMS default, a year 9999 sentinel).
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
 
 
-def _aware(dt: datetime) -> datetime:
-    # A naive date from a page has no better guess than UTC; the design stores everything in UTC.
+def _aware(dt: datetime, default_tz: tzinfo | None = None) -> datetime:
+    # A naive date from a page has no better guess than the site's zone (when configured) or UTC.
     if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=default_tz or timezone.utc)
     return dt.astimezone(timezone.utc)
 
 
-def to_utc(value: object) -> datetime | None:
-    """Parse ISO 8601, RFC 822 or other common date strings; None when it cannot be read."""
+def to_utc(value: object, default_tz: tzinfo | None = None) -> datetime | None:
+    """Parse ISO 8601, RFC 822 or other common date strings; None when it cannot be read.
+
+    `default_tz` is the zone of a date written without an offset (UTC when not given).
+    """
     if isinstance(value, datetime):
         dt: datetime | None = value
     elif isinstance(value, str):
@@ -27,7 +30,7 @@ def to_utc(value: object) -> datetime | None:
     if dt is None or not (_MIN_YEAR <= dt.year <= _MAX_YEAR):
         return None
     try:
-        return _aware(dt)
+        return _aware(dt, default_tz)
     except (OverflowError, ValueError):
         return None
 

@@ -41,8 +41,16 @@ class ArticleRecord:
     modified_at: datetime | None = None
     language: str | None = None
     text: str | None = None
-    description: str | None = None
+    description: str | None = None  # the lead / standfirst as the page states it
     canonical_url: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image_url: str | None = None
+    # the date strings as the page wrote them, before conversion to UTC
+    published_at_raw: str | None = None
+    modified_at_raw: str | None = None
+    # the page shows a teaser behind a paywall: `text` is only what a visitor without access sees
+    paywalled: bool = False
     # which strategy gave each field, e.g. {"title": "jsonld", "text": "trafilatura"}
     provenance: dict[str, str] = field(default_factory=dict)
 
@@ -73,6 +81,9 @@ class TelegramPost:
     link_preview: dict[str, str] | None = None  # url, site, title, description
     hashtags: list[str] = field(default_factory=list)
     is_service: bool = False
+    video_thumbnails: list[str] = field(default_factory=list)  # still images of the videos
+    link_preview_image: str | None = None
+    poll: dict[str, Any] | None = None  # question, type, options [{text, percent}]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +95,7 @@ class TelegramChannelInfo:
     title: str | None = None
     description: str | None = None
     subscribers: int | None = None
+    subscribers_granularity: int | None = None
 
 
 @dataclass(slots=True)
@@ -94,3 +106,6 @@ class TelegramPage:
     posts: list[TelegramPost] = field(default_factory=list)
     before: int | None = None  # the `?before=` id of the next older page, if any
     warnings: list[str] = field(default_factory=list)
+    # element children of the message history container (None: no container found). A page with
+    # no posts is a truly empty channel only when this is 0; otherwise its markup was not understood.
+    history_blocks: int | None = None

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -97,6 +98,8 @@ class WarcFile(Base):
     created_at: Mapped[datetime]
     indexed_at: Mapped[datetime]
     extracted_at: Mapped[datetime | None]
+    # when `kronika verify` last found the file's digests, sha256, size and record count intact
+    verified_at: Mapped[datetime | None]
 
 
 class Capture(Base):
@@ -123,6 +126,9 @@ class Capture(Base):
     # for a revisit: the original capture's URL and date, as written in the record
     refers_to_url: Mapped[str | None] = mapped_column(Text)
     refers_to_date: Mapped[datetime | None]
+    # the URL as a feed or page linked it, when the request went elsewhere (canonicalised or
+    # redirected); `url` is the one actually fetched
+    original_url: Mapped[str | None] = mapped_column(Text)
 
 
 class Article(Base):
@@ -143,6 +149,18 @@ class Article(Base):
     text: Mapped[str | None] = mapped_column(Text)
     text_hash: Mapped[str | None] = mapped_column(String(64))
     versions: Mapped[int] = mapped_column(Integer, default=0)
+    # when a capture of the article answered 404 or 410 (a deletion is data); cleared if it returns
+    gone_at: Mapped[datetime | None]
+    gone_status: Mapped[int | None] = mapped_column(Integer)
+    # extraction fields of the latest version (migration 0002)
+    section: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text)  # the lead / standfirst
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False)  # text is only the free teaser
+    published_at_raw: Mapped[str | None] = mapped_column(Text)  # the date as the page wrote it
+    modified_at_raw: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleVersion(Base):
@@ -161,6 +179,15 @@ class ArticleVersion(Base):
     text_hash: Mapped[str] = mapped_column(String(64))
     captured_at: Mapped[datetime]
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # extraction fields (migration 0002); provenance names the strategy behind each
+    section: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at_raw: Mapped[str | None] = mapped_column(Text)
+    modified_at_raw: Mapped[str | None] = mapped_column(Text)
 
 
 class TelegramPost(Base):
@@ -190,6 +217,10 @@ class TelegramPost(Base):
     media: Mapped[list[Any]] = mapped_column(JSON, default=list)
     link_preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     versions: Mapped[int] = mapped_column(Integer, default=0)
+    # 100 for "4.1K": the true count lies in [views, views + granularity)
+    views_granularity: Mapped[int | None] = mapped_column(BigInteger)
+    # the channel-page capture that showed the post missing (deleted_at is its time)
+    deleted_capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
 
 
 class TelegramPostVersion(Base):
@@ -220,3 +251,62 @@ class TelegramPostView(Base):
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
     captured_at: Mapped[datetime]
     views: Mapped[int | None] = mapped_column(BigInteger)
+    views_granularity: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TelegramPostEvent(Base):
+    """A post seen missing from a capture that should have shown it ("deleted"), or seen again ("reappeared")."""
+
+    __tablename__ = "telegram_post_events"
+    __table_args__ = (UniqueConstraint("post_id", "capture_id", "event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("telegram_posts.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))  # deleted | reappeared
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    captured_at: Mapped[datetime]
+
+
+class TelegramChannelSnapshot(Base):
+    """A channel's header (title, description, subscribers) as one captured page showed it."""
+
+    __tablename__ = "telegram_channel_snapshots"
+    __table_args__ = (UniqueConstraint("capture_id"), Index("ix_telegram_channel_snapshots_channel_captured_at",
+                                                            "channel", "captured_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"))
+    channel: Mapped[str] = mapped_column(String(64))
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    captured_at: Mapped[datetime]
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    subscribers: Mapped[int | None] = mapped_column(BigInteger)
+    subscribers_granularity: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StoryCluster(Base):
+    """Articles that tell the same story in near-identical words (a syndicated wire story).
+
+    Recomputed from the articles' latest text (MinHash over word shingles): `sources` is the
+    number of distinct outlets, so a consumer counts independent reports, not copies.
+    """
+
+    __tablename__ = "story_clusters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 over the members' (source, url): the same members give the same key on a rebuild
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)  # the earliest member's
+    first_published_at: Mapped[datetime | None]
+    articles: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[int] = mapped_column(Integer)
+
+
+class StoryClusterArticle(Base):
+    __tablename__ = "story_cluster_articles"
+
+    # an article belongs to at most one cluster
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("story_clusters.id", ondelete="CASCADE"), index=True)
+    similarity: Mapped[float] = mapped_column(Float)  # estimated Jaccard with the cluster's first member
