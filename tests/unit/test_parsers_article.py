@@ -179,3 +179,148 @@ def test_plural_bylines_in_ukrainian_russian_and_english():
                 "</p></article></body></html>").encode()
         record = parse_article(html, "https://example.org/novyny/zaholovok-novyny/")
         assert record.authors == ["Юрій Терещук", "Ірина Дорош"], (label, record.authors)
+
+
+# --- fields added by the chain: section, tags, image, original date strings, paywall, rules -----
+
+def test_jsonld_fields_section_tags_image_and_original_date_strings():
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "Bridge",'
+        '"datePublished": "2026-01-05T09:30:00+02:00", "dateModified": "2026-01-06T10:00:00+02:00",'
+        '"articleSection": ["Region", "News"], "keywords": "bridge, river ,  roads",'
+        '"image": {"@type": "ImageObject", "url": "/img/bridge.jpg"},'
+        '"author": [{"@type": "Person", "name": "Ann Lee"}, {"@type": "Organization", "name": "Herald"}]}'
+        "</script></head><body><article><h1>Bridge</h1><p>" + "The bridge reopened today. " * 8 + "</p></article></body></html>"
+    )
+    rec = parse_article(html.encode(), "https://paper.example.org/a/1")
+    assert rec.section == "Region"
+    assert rec.tags == ["bridge", "river", "roads"]
+    assert rec.image_url == "https://paper.example.org/img/bridge.jpg"
+    assert rec.authors == ["Ann Lee"]  # an Organization as author is the outlet, not a byline
+    assert rec.published_at == datetime(2026, 1, 5, 7, 30, tzinfo=timezone.utc)
+    assert rec.published_at_raw == "2026-01-05T09:30:00+02:00"
+    assert rec.modified_at_raw == "2026-01-06T10:00:00+02:00"
+    assert rec.provenance["section"] == rec.provenance["tags"] == rec.provenance["image_url"] == "jsonld"
+    assert rec.paywalled is False
+
+
+def test_meta_tags_section_tags_image():
+    html = (
+        '<html lang="en"><head><meta property="article:section" content="Politics">'
+        '<meta property="article:tag" content="Elections"><meta property="article:tag" content="Council">'
+        '<meta property="og:image" content="https://cdn.example.org/x.jpg"><meta property="og:url" content="/a/2">'
+        "</head><body><h1>Vote</h1><p>" + "Councillors voted on the budget. " * 8 + "</p></body></html>"
+    )
+    rec = parse_article(html.encode(), "https://paper.example.org/a/2?utm_source=x")
+    assert (rec.section, rec.tags, rec.image_url) == ("Politics", ["Elections", "Council"], "https://cdn.example.org/x.jpg")
+    assert rec.canonical_url == "https://paper.example.org/a/2"  # og:url when there is no <link rel=canonical>
+    assert rec.provenance["tags"] == "meta"
+
+
+def test_modified_time_in_updated_on_span_of_the_mirror_outlet():
+    """The mirror's Ukrainian outlet: <span class="updated-on">Оновлено: <time class="updated" datetime=…>."""
+    from kronika.mirror.site import MirrorSite
+
+    base = "http://mirror.kronika.test"
+    checked = 0
+    for epoch in (0, 1):
+        site = MirrorSite(epoch=epoch)
+        for expected in site.expected_articles(base):
+            if expected.outlet != "vistnyk":
+                continue
+            page = site.page(expected.url[len(base):], base)
+            rec = parse_article(page.body, expected.url, page.content_type)
+            assert rec.published_at == expected.published_at, expected.url
+            assert rec.modified_at == expected.modified_at, expected.url  # not the publication time
+            if expected.modified_at is not None:
+                checked += 1
+                assert rec.provenance["modified_at"] == "html"
+                assert rec.modified_at_raw.endswith("+02:00")  # as the page wrote it, Kyiv time
+            assert rec.tags == expected.tags
+            assert rec.section  # from the breadcrumbs
+    assert checked, "the mirror has no modified Vistnyk article any more: pick another page"
+
+
+def test_paywall_teaser_is_flagged_and_keeps_the_visible_text():
+    html = (
+        '<html lang="en"><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "Locked",'
+        '"isAccessibleForFree": "False"}</script></head><body><article><h1>Locked</h1>'
+        '<div class="article-body"><p>The first paragraph is free to read for every visitor to the site.</p>'
+        "<p>The second one too, before the subscription box appears below it.</p></div>"
+        '<div class="paywall"><p>Subscribe to keep reading from £1 a week.</p></div></article></body></html>'
+    )
+    rec = parse_article(html.encode(), "https://paper.example.org/a/3")
+    assert rec.paywalled is True and rec.provenance["paywalled"] == "jsonld"
+    assert rec.text.startswith("The first paragraph") and "Subscribe" not in rec.text
+
+
+def test_body_container_drops_furniture_inside_the_article_body():
+    html = (
+        "<html lang='uk'><body><article><h1>Заголовок</h1><div class='entry-content'>"
+        "<p>Перший абзац новини про події у місті, досить довгий, щоб бути текстом.</p>"
+        "<p><strong>Читайте також:</strong> <a href='/x'>Інша новина</a></p>"
+        "<figure><img src='a.jpg'><figcaption>Фото: пресслужба</figcaption></figure>"
+        "<p><a href='/y'>Посилання, яке є цілим абзацом</a></p>"
+        "<div class='share-buttons'><p>Поділитися у Facebook</p></div>"
+        "<h2>Що далі</h2><ul><li>Перший пункт списку</li><li>Другий пункт списку</li></ul>"
+        "<p>Останній абзац новини, теж про події у місті.</p></div></article></body></html>"
+    )
+    rec = parse_article(html.encode(), "https://uk.example.org/novyna")
+    assert rec.provenance["text"] == "container"
+    assert rec.text.split("\n") == [
+        "Перший абзац новини про події у місті, досить довгий, щоб бути текстом.",
+        "Що далі", "Перший пункт списку", "Другий пункт списку",
+        "Останній абзац новини, теж про події у місті."]
+
+
+def test_date_written_only_as_text():
+    html = (
+        "<html><body><table><tr><td class='main'><h2>Новость</h2><span class='date'>16.01.2026 14:20</span>"
+        "<span class='date-updated'>(обновлено 18.01.2026 10:00)</span>"
+        "<p>" + "Текст новости о событиях в городе. " * 10 + "</p></td></tr></table></body></html>"
+    )
+    rec = parse_article(html.encode(), "https://old.example.ru/news.php?id=1")
+    assert rec.published_at == datetime(2026, 1, 16, 14, 20, tzinfo=timezone.utc)  # no zone known: UTC
+    assert rec.published_at_raw == "16.01.2026 14:20"
+    assert rec.modified_at == datetime(2026, 1, 18, 10, 0, tzinfo=timezone.utc)
+    # with the source's time zone from config the same text is read as local time
+    kyiv = parse_article(html.encode(), "https://old.example.ru/news.php?id=1", rules={"timezone": "Europe/Kyiv"})
+    assert kyiv.published_at == datetime(2026, 1, 16, 12, 20, tzinfo=timezone.utc)
+
+
+def test_site_rules_from_config_come_after_jsonld_and_meta_and_before_markup():
+    html = (
+        '<html lang="en"><head><meta property="og:title" content="Title from OpenGraph"></head><body>'
+        "<h1>Title from h1</h1><div class='kicker'>Weather</div>"
+        "<div class='writer'><b>Ann Lee</b>, <b>Bo Chan</b></div><span class='stamp' data-ts='2026-01-07 08:15'>7 Jan</span>"
+        "<div id='story'><p>Storm warnings were issued for the coast on Wednesday morning.</p>"
+        "<p>Ferries stayed in port until the wind dropped in the afternoon.</p></div>"
+        "<div class='promo'><p>Download our app for the latest weather news, every day of the week.</p></div>"
+        "</body></html>"
+    )
+    rules = {"title": "h1", "section": ".kicker", "authors": "div.writer b", "published_at": "//span[@class='stamp']/@data-ts",
+             "body": "#story", "timezone": "Europe/London"}
+    rec = parse_article(html.encode(), "https://paper.example.org/a/4", rules=rules)
+    assert rec.title == "Title from OpenGraph" and rec.provenance["title"] == "meta"  # meta comes first
+    assert rec.section == "Weather" and rec.provenance["section"] == "rules"
+    assert rec.authors == ["Ann Lee", "Bo Chan"] and rec.provenance["authors"] == "rules"
+    assert rec.published_at == datetime(2026, 1, 7, 8, 15, tzinfo=timezone.utc)
+    assert rec.provenance["published_at"] == "rules" and rec.published_at_raw == "2026-01-07 08:15"
+    assert rec.text == ("Storm warnings were issued for the coast on Wednesday morning.\n"
+                        "Ferries stayed in port until the wind dropped in the afternoon.")
+    assert rec.provenance["text"] == "rules"
+    # a rule that matches nothing leaves the field to the next strategy
+    assert parse_article(html.encode(), "https://paper.example.org/a/4", rules={"section": ".nothing"}).section is None
+
+
+def test_site_rules_are_validated_in_config():
+    from pydantic import ValidationError
+
+    from kronika.settings import NewsSource
+
+    base = {"name": "x", "kind": "news", "start_urls": ["https://a.example/"], "allowed_domains": ["a.example"]}
+    source = NewsSource(**base, extraction={"body": "div.story", "published_at": "//time/@datetime", "timezone": "Europe/Kyiv"})
+    assert source.extraction.as_rules() == {"body": "div.story", "published_at": "//time/@datetime", "timezone": "Europe/Kyiv"}
+    for bad in ({"body": "div[[x"}, {"title": "//h1["}, {"timezone": "Mars/Olympus"}, {"colour": "h1"}):
+        with pytest.raises(ValidationError):
+            NewsSource(**base, extraction=bad)

@@ -1,0 +1,77 @@
+"""`kronika search`: full-text search over the stored articles and Telegram posts."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import re
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors
+from kronika.settings import Environment
+
+
+def _moment(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise KnownError(f"{option}: not a date or time like 2026-01-14 or 2026-01-14T06:00+02:00: {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--source", help="Only this source's articles or posts.")
+@click.option("--since", help="Published at or after (date or ISO time; UTC unless an offset is given).")
+@click.option("--until", help="Published before (date or ISO time).")
+@click.option("--kind", type=click.Choice(["all", "article", "post"]), default="all", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def search(query: str, source: str | None, since: str | None, until: str | None, kind: str, limit: int,
+           as_json: bool) -> None:
+    """Full-text search over articles and posts, best matches first, with snippets.
+
+    Every word must match; a word also matches as a prefix ("удар" finds "удару").
+
+    \b
+    Example: kronika search "ракетний удар" --source zarichna-vistnyk --since 2026-01-01
+             kronika search "missile strike" --json
+    """
+    from kronika.search import search as run_search
+    from kronika.storage.db.engine import open_database
+
+    engine = open_database(Environment.from_env().database_url)
+    kinds = ("article", "post") if kind == "all" else (kind,)
+    hits = run_search(engine, query, source=source, since=_moment(since, "--since"), until=_moment(until, "--until"),
+                      limit=limit, kinds=kinds)
+    if as_json:
+        emit_json({"query": query, "hits": [hit.as_dict() for hit in hits]})
+        return
+    if not hits:
+        console.print(f"no matches for {query!r}")
+        return
+    table = Table(title=f"{len(hits)} matches for {query!r}")
+    table.add_column("score", justify="right")
+    table.add_column("published")
+    table.add_column("article or post", ratio=2, overflow="fold")
+    table.add_column("snippet", ratio=3)
+    for hit in hits:
+        where = Text(f"{hit.kind} · {hit.source}\n", style="dim")
+        where.append(f"{hit.title}\n" if hit.title else "", style="bold")
+        where.append(hit.url)
+        table.add_row(f"{hit.score:.2f}", hit.published_at.strftime("%Y-%m-%d %H:%M") if hit.published_at else "-",
+                      where, _marked(hit.snippet))
+    console.print(table)
+
+
+def _marked(snippet: str) -> Text:
+    """The snippet with the matched words (between [ and ]) in bold, no markup parsed."""
+    text = Text()
+    for i, part in enumerate(re.split(r"\[([^\]]*)\]", snippet)):
+        text.append(part, style="bold yellow" if i % 2 else None)
+    return text
