@@ -1,0 +1,85 @@
+"""Finding and killing the real child processes of the steps under test, and checking what they left."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from kronika.storage.db.engine import open_database, unit_of_work
+from kronika.storage.db.models import Capture, WarcFile
+from kronika.storage.warc.reader import read_response
+
+
+def children(marker: bytes, parent: int | None = None) -> list[int]:
+    """PIDs of the processes started by `parent` (this process) whose command line holds `marker`."""
+    parent = os.getpid() if parent is None else parent
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and marker in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_child(marker: bytes, timeout: float = 60, alive: threading.Thread | None = None) -> int | None:
+    """The PID of the child once it runs; None when `alive` (the thread starting it) ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = children(marker)
+        if found:
+            return found[0]
+        if alive is not None and not alive.is_alive():
+            return None
+        time.sleep(0.01)
+    raise AssertionError(f"no child process matching {marker!r} within {timeout}s")
+
+
+def kill(pid: int) -> bool:
+    """SIGKILL; False when the process had already gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def warcio_check(files: list[Path]) -> None:
+    """The real `warcio check` on each file (all digests, every record complete)."""
+    if not files:
+        return
+    result = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def closed_warcs(archive_dir: Path) -> list[Path]:
+    return sorted(Path(archive_dir).glob("*/*.warc.gz"))
+
+
+def open_warcs(archive_dir: Path) -> list[Path]:
+    return sorted(Path(archive_dir).glob("*/*.warc.gz.open"))
+
+
+def assert_every_capture_readable(database_url: str, archive_dir: Path) -> int:
+    """Every capture row points at a record that reads back as its own (type and URL); returns how many."""
+    engine = open_database(database_url)
+    with unit_of_work(engine) as session:
+        rows = session.execute(select(Capture.url, Capture.record_type, Capture.offset, WarcFile.path)
+                               .join(WarcFile, Capture.warc_file_id == WarcFile.id)).all()
+    engine.dispose()
+    for url, record_type, offset, path in rows:
+        stored = read_response(Path(archive_dir) / path, offset)
+        assert (stored.url, stored.rec_type) == (url, record_type), f"{path}@{offset}"
+    return len(rows)

@@ -1,0 +1,112 @@
+"""PostgreSQL goes away under a real `kronika extract` (its connections terminated by the server, or
+the server refusing connections): a one-line error and a non-zero exit, no half-loaded WARC file, and
+the retry, as Airflow's would, completes with nothing duplicated."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from kronika.settings import Environment
+from kronika.steps.crawl import crawl
+from kronika.steps.index import index
+from tests.conftest import POSTGRES_URL
+from tests.faults.test_extract_killed import assert_no_half_loaded_file, rows_by_file
+from tests.integration.test_rebuild import assert_same_rows, dump
+
+EXTRACT = [sys.executable, "-m", "kronika.cli", "extract"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+@pytest.fixture
+def pg_env(postgres_url, tmp_path, monkeypatch) -> Environment:
+    env = Environment(database_url=postgres_url, archive_dir=tmp_path / "archive")
+    monkeypatch.setenv("KRONIKA_DATABASE_URL", env.database_url)
+    monkeypatch.setenv("KRONIKA_ARCHIVE_DIR", str(env.archive_dir))
+    return env
+
+
+@pytest.fixture
+def reference_url():
+    """Another empty schema in the same PostgreSQL, dropped afterwards."""
+    schema = f"kronika_reference_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr[-3000:]
+    return lines[0]
+
+
+def test_connections_terminated_mid_extract_then_the_retry_completes(pg_env, reference_url, mirror, demo_config):
+    for epoch in (0, 1):
+        mirror.set_epoch(epoch)
+        for source in demo_config.sources:
+            crawl(source, pg_env)
+    index(pg_env)
+    done = subprocess.run(EXTRACT, env=os.environ | {"KRONIKA_DATABASE_URL": reference_url},
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    reference = rows_by_file(reference_url)
+
+    # this run's connections carry a name of their own: only they are terminated, not other tests'
+    name = f"kronika-fault-{uuid.uuid4().hex[:8]}"
+    named_url = f"{pg_env.database_url}&application_name={name}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    schema = pg_env.database_url.rsplit("%3D", 1)[1]
+    process = subprocess.Popen(EXTRACT, env=os.environ | {"KRONIKA_DATABASE_URL": named_url},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    terminated = 0
+    with admin.connect() as connection:
+        # let it commit one file, then cut every connection it has or opens until it gives up
+        while process.poll() is None and not connection.execute(text(
+                f'SELECT count(*) FROM "{schema}".warc_files WHERE extracted_at IS NOT NULL')).scalar():
+            time.sleep(0.005)
+        while process.poll() is None:
+            terminated += connection.execute(text(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name) AS t"), {"name": name}).scalar()
+            time.sleep(0.005)
+    admin.dispose()
+    stdout, stderr = process.communicate()
+    failed = subprocess.CompletedProcess(EXTRACT, process.returncode, stdout, stderr)
+    assert terminated >= 1, "extract finished before its connection could be cut"
+    message = one_line_error(failed)
+    assert "OperationalError" in message and "Traceback" not in stderr
+
+    extracted = assert_no_half_loaded_file(pg_env.database_url, reference)
+    assert 0 < extracted < len(reference), "the loss came between the first and the last file"
+
+    retry = subprocess.run(EXTRACT, capture_output=True, text=True)
+    assert retry.returncode == 0, retry.stderr
+    assert assert_no_half_loaded_file(pg_env.database_url, reference) == len(reference)
+    assert_same_rows(dump(reference_url), dump(pg_env.database_url))
+
+
+def test_a_refused_database_is_a_one_line_error_and_leaves_the_archive_alone(postgres_url, tmp_path, mirror,
+                                                                             demo_config):
+    # the same server, at a port where nothing listens
+    refused = make_url(postgres_url).set(port=1).render_as_string(hide_password=False)
+    env = os.environ | {"KRONIKA_DATABASE_URL": refused, "KRONIKA_ARCHIVE_DIR": str(tmp_path / "archive")}
+    for command in (["extract"], ["crawl", "riverside-herald"], ["status"]):
+        result = subprocess.run([sys.executable, "-m", "kronika.cli", *command], env=env,
+                                capture_output=True, text=True)
+        message = one_line_error(result)
+        assert "OperationalError" in message and "refused" in message.lower(), (command, message)
+    assert not list((tmp_path / "archive").glob("*/*.warc.gz*")), "no crawl ran without its database"
