@@ -68,12 +68,25 @@ class Politeness(BaseModel):
     # Scrapy's AutoThrottle: adapt the delay to the server's latency, never below download_delay
     autothrottle: bool = False
     autothrottle_target_concurrency: float = Field(1.0, gt=0, le=64)
+    # sent with every request (e.g. Authorization: "Bearer ${NEWS_TOKEN}"); their values, cookies,
+    # Authorization and Proxy-Authorization are written to WARC as "[redacted]" unless
+    # archive_secrets is true (docs/security.md)
+    headers: dict[str, str] = Field(default_factory=dict)
+    archive_secrets: bool = False
 
     @property
     def effective_user_agent(self) -> str:
         if self.contact_url and self.contact_url not in self.user_agent:
             return f"{self.user_agent} (+{self.contact_url})"
         return self.user_agent
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", name) or any(c in text for c in "\r\n\0"):
+                raise ValueError(f"not an HTTP header: {name!r}")
+        return value
 
     @field_validator("proxy")
     @classmethod

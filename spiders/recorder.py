@@ -7,7 +7,12 @@ parses a response that has not been written to WARC first.
 
 Configured by settings (the crawl step fills them):
   KRONIKA_WARC_DIR, KRONIKA_WARC_PREFIX, KRONIKA_WARC_MAX_SIZE, KRONIKA_WARCINFO (dict),
-  KRONIKA_DEDUP_FILE (JSON {url: [payload_digest, iso_date]} of earlier captures, for revisits).
+  KRONIKA_DEDUP_FILE (JSON {url: [payload_digest, iso_date]} of earlier captures, for revisits),
+  KRONIKA_SECRET_HEADERS (more request header names to redact), KRONIKA_ARCHIVE_SECRETS (keep them).
+
+Secrets stay out of the archive: the values of Cookie, Authorization, Proxy-Authorization and the
+source's configured headers are written as "[redacted]" in request records (the name is kept, so
+a reader sees that one was sent), unless the source sets `archive_secrets: true`.
 """
 from __future__ import annotations
 
@@ -19,11 +24,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from kronika.storage.warc.writer import HttpExchange, Revisit, RollingWarcWriter, payload_digest
 
 logger = logging.getLogger(__name__)
+
+
+REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def redact(headers: list[tuple[str, str]], secret_names: frozenset[str]) -> list[tuple[str, str]]:
+    """The headers with the values of `secret_names` (lower-case) replaced by REDACTED."""
+    return [(name, REDACTED if name.lower() in secret_names else value) for name, value in headers]
 
 
 def _headers(scrapy_headers) -> list[tuple[str, str]]:
@@ -40,6 +54,9 @@ class WarcRecorderMiddleware:
         self.stats = crawler.stats
         self.writer = writer
         self.dedup = dedup
+        settings = crawler.settings
+        self.secret_names = frozenset() if settings.getbool("KRONIKA_ARCHIVE_SECRETS", False) else (
+            SECRET_HEADERS | {n.lower() for n in settings.getlist("KRONIKA_SECRET_HEADERS")})
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -61,7 +78,7 @@ class WarcRecorderMiddleware:
         url = response.url
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        request_headers = _headers(request.headers)
+        request_headers = redact(_headers(request.headers), self.secret_names)
         if not any(name.lower() == "host" for name, _ in request_headers):
             request_headers.insert(0, ("Host", parts.netloc))
         now = datetime.now(timezone.utc)
@@ -95,7 +112,13 @@ class WarcRecorderMiddleware:
         via = request.headers.get("Referer")
         if via:
             metadata["via"] = via.decode("latin-1")
-        written = self.writer.write_exchange(exchange, revisit=revisit, metadata=metadata, digest=digest)
+        try:
+            written = self.writer.write_exchange(exchange, revisit=revisit, metadata=metadata, digest=digest)
+        except OSError as exc:
+            # a full or failing disk is not one bad page: nothing more can be archived, so stop
+            # (and never hand the spider a response that is not in the WARC file)
+            self._stop_on_write_error(exc)
+            raise IgnoreRequest(f"not archived: {exc}") from None
         if revisit is None and response.status == 200:
             self.dedup[url] = (digest, now)
         self.stats.inc_value("kronika/warc/records_response" if revisit is None else "kronika/warc/records_revisit")
@@ -104,8 +127,26 @@ class WarcRecorderMiddleware:
         request.meta["kronika_warc"] = {"path": written.path.name, "offset": written.offset}
         return response
 
+    def _stop_on_write_error(self, exc: OSError) -> None:
+        if self.stats.get_value("kronika/warc/write_error"):
+            return  # responses already in flight: the crawl is stopping
+        self.stats.set_value("kronika/warc/write_error", f"cannot write the WARC file: {exc}")
+        logger.error("cannot write the WARC file (%s): stopping the crawl", exc)
+        engine = self.crawler.engine
+        if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="warc_write_failed"))
+        else:
+            engine.close_spider(self.crawler.spider, "warc_write_failed")
+
     def spider_closed(self, spider, reason):
-        self.writer.close()
+        try:
+            self.writer.close()
+        except OSError as exc:  # the file stays `.open`; the next crawl of the source repairs it
+            logger.error("cannot close the WARC file: %s", exc)
+            if not self.stats.get_value("kronika/warc/write_error"):
+                self.stats.set_value("kronika/warc/write_error", f"cannot close the WARC file: {exc}")
         self.stats.set_value("kronika/warc/files", [p.name for p in self.writer.closed_files])
 
 

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import hostile
 from .site import MirrorSite, Page
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class _Handler(BaseHTTPRequestHandler):
             base_url = f"{parts.scheme}://{parts.netloc}"
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         hit = owner._count(target)
+        if target.startswith(hostile.PREFIX):
+            # hostile cases write their own (often broken) responses on the socket
+            hostile.serve(self, target, base_url, send_body)
+            return
         page = owner.site.page(target, base_url=base_url, hit=hit)
         if page is None:
             page = Page(400, "text/plain; charset=utf-8", b"Bad request\n")
@@ -93,6 +98,15 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: "MirrorServer"
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        # a client hanging up (a timed-out crawler, the hostile cases' resets) is not a server fault
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            log.debug("client %s hung up", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 class MirrorServer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,8 @@ def source_dir(env: Environment, source_name: str) -> Path:
 
 
 def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
+    from scrapy.settings import default_settings
+
     return {
         "USER_AGENT": source.effective_user_agent,
         # AutoThrottle never goes below DOWNLOAD_DELAY; the server's pace can only slow us down
@@ -64,7 +67,11 @@ def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
         "DOWNLOAD_TIMEOUT": source.download_timeout,
         "KRONIKA_ALLOW_PRIVATE_NETWORKS": source.allow_private_networks,
         "KRONIKA_PROXY": source.proxy,
-    }
+        # custom KRONIKA_* and dict settings stay out of Scrapy's "Overridden settings" log line
+        "KRONIKA_SECRET_HEADERS": sorted(source.headers),
+        "KRONIKA_ARCHIVE_SECRETS": source.archive_secrets,
+    } | ({"DEFAULT_REQUEST_HEADERS": {**default_settings.DEFAULT_REQUEST_HEADERS, **source.headers}}
+         if source.headers else {})
 
 
 def _dedup_map(session, source_name: str) -> dict[str, list[str]]:
@@ -163,8 +170,15 @@ def _spider_job(session, source: NewsSource | TelegramSource, recapture_all: boo
 
 
 def register_source(session, source: NewsSource | TelegramSource) -> None:
+    from kronika.spiders.recorder import REDACTED
+
+    config = source.model_dump(mode="json")
+    # the database is no place for credentials: header values and a proxy's user:password
+    config["headers"] = {name: REDACTED for name in source.headers}
+    if source.proxy and "@" in source.proxy:
+        config["proxy"] = re.sub(r"//[^/@]*@", f"//{REDACTED}@", source.proxy)
     upsert(session, SourceRow,
-           {"name": source.name, "kind": source.kind, "config": source.model_dump(mode="json"),
+           {"name": source.name, "kind": source.kind, "config": config,
             "created_at": datetime.now(timezone.utc)},
            conflict=["name"], update=["kind", "config"])
 
@@ -223,7 +237,8 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
             run.status, run.finished_at, run.stats = status, datetime.now(timezone.utc), _public_stats(stats)
         if status == "failed":
             # a reason the spider stated (a channel without a public preview) beats a log tail
-            tail = stats.get("kronika/telegram/unavailable") or " | ".join(process.stderr.strip().splitlines()[-2:])
+            tail = (stats.get("kronika/telegram/unavailable") or stats.get("kronika/warc/write_error")
+                    or " | ".join(process.stderr.strip().splitlines()[-2:]))
             raise CrawlFailed(f"crawl of {source.name} failed (exit {process.returncode}, log {log_path}): {tail}")
         return CrawlResult(source=source.name, run_id=run_id, status=status, stats=_public_stats(stats),
                            warc_files=stats.get("kronika/warc/files", []),

@@ -23,6 +23,7 @@ from kronika.normalise.telegram import load_channel_page
 from kronika.steps.index import index
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
+from kronika.storage.warc.paths import archive_path
 from kronika.storage.warc.reader import StoredResponse, read_response
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class _PayloadReader:
     def _path(self, warc_file_id: int) -> Path:
         if warc_file_id not in self._paths:
             relative = self.session.get(WarcFile, warc_file_id).path
-            self._paths[warc_file_id] = self.archive_dir / relative
+            self._paths[warc_file_id] = archive_path(self.archive_dir, relative)  # ValueError: counted, logged
         return self._paths[warc_file_id]
 
     def read(self, capture: Capture) -> StoredResponse | None:
@@ -143,10 +144,12 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
     else:
         for file_id in file_ids:
             _load_file(engine, env, file_id, {}, rules, result, progress)
-    if result.counts["new_article_versions"] or (all_files and file_ids):
-        from kronika.clusters import update_story_clusters
+    # every run, not only one with new versions: a run killed after its last file's commit but
+    # before this update leaves nothing for its retry to load, and the clusters would stay stale
+    # (tests/faults/test_extract_killed.py); the update is one pass over the articles' latest text
+    from kronika.clusters import update_story_clusters
 
-        result.counts["story_clusters"] = update_story_clusters(engine)
+    result.counts["story_clusters"] = update_story_clusters(engine)
     return result
 
 

@@ -184,6 +184,7 @@ class WebView:
 
     def capture(self, request: Request) -> Response:
         """The archived response body as text/plain: a record to read, never a page to run."""
+        from kronika.storage.warc.paths import archive_path
         from kronika.storage.warc.reader import read_response
 
         with self.session() as session:
@@ -194,8 +195,8 @@ class WebView:
             located = browse.capture_location(session, original.id)
         capture, warc_path = located
         try:
-            stored = read_response(self.env.archive_dir / warc_path, capture.offset)
-        except FileNotFoundError:
+            stored = read_response(archive_path(self.env.archive_dir, warc_path), capture.offset)
+        except (FileNotFoundError, ValueError):  # ValueError: a stored path pointing outside the archive
             raise HTTPException(404, f"WARC file {warc_path} is not in the archive directory")
         content_type = stored.header("Content-Type") or ""
         charset = next((p.split("=", 1)[1].strip().strip('"') for p in content_type.split(";")[1:]

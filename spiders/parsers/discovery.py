@@ -128,10 +128,23 @@ def _title(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
+def _join(base: str, link: str) -> str | None:
+    """`link` resolved against `base`, or None when it is no URL at all ("http://[::1", a bad port)."""
+    try:
+        joined = urljoin(base, link.strip())
+        urlsplit(joined).port  # noqa: B018 (raises ValueError on a port that is not a number)
+    except ValueError:
+        return None
+    return joined
+
+
 def _site_ok(url: str, allowed_domains: list[str]) -> bool:
     """True for http(s) URLs on an allowed domain or its subdomains (all hosts when none given)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+    except ValueError:  # one unreadable link in a feed must not cost the others
         return False
     if not allowed_domains:
         return True
@@ -166,12 +179,14 @@ def _rss(root: lxml.etree._Element, base: str, result: DiscoveryResult) -> None:
             for child in item:
                 if _local(child.tag) == "guid" and (child.get("isPermaLink") or "true").lower() != "false":
                     link = (child.text or "").strip() or None
-        if not link:
-            result.errors.append("feed item without a link")
+        url = _join(base, link) if link else None
+        if not url:
+            result.errors.append(f"feed item with an unreadable link {link[:200]!r}" if link
+                                 else "feed item without a link")
             continue
         result.entries.append(
             FeedEntry(
-                url=urljoin(base, link),
+                url=url,
                 title=_title(_child_text(item, "title")),
                 published_at=to_utc(_child_text(item, "pubdate", "date", "published", "updated")),
             )
@@ -184,7 +199,7 @@ def _atom_href(el: lxml.etree._Element, base: str, rel: str) -> str | None:
             continue
         if (link.get("rel") or "alternate") == rel:
             # xml:base on the link or its ancestors is honoured by lxml's .base only when set.
-            return urljoin(link.base or base, link.get("href").strip())
+            return _join(link.base or base, link.get("href"))
     return None
 
 
@@ -229,7 +244,10 @@ def _sitemap(body: bytes, root: lxml.etree._Element | None, base: str, result: D
         result.errors.append(f"unreadable sitemap: {exc}")
         return
     for item in items:
-        loc = urljoin(base, item["loc"])
+        loc = _join(base, item["loc"])
+        if loc is None:
+            result.errors.append(f"sitemap entry with an unreadable <loc> {item['loc'][:200]!r}")
+            continue
         if sitemap.type == "sitemapindex":
             result.follow.append(loc)
             continue
@@ -325,8 +343,9 @@ def _html(body: bytes, url: str, content_type: str | None, allowed: list[str], r
         label = _norm_text(el.text_content() if el.tag == "a" else "") or _norm_text(el.get("aria-label"))
         classes = (el.get("class") or "").lower()
         if "next" in rel or (el.tag == "a" and (label in _NEXT_WORDS or re.search(r"\bnext\b", classes))):
-            href = _without_fragment(urljoin(url, el.get("href").strip()))
-            if href != listing and _site_ok(href, domains):
+            joined = _join(url, el.get("href"))
+            href = _without_fragment(joined) if joined else None
+            if href and href != listing and _site_ok(href, domains):
                 follow.append(href)
     result.follow.extend(dict.fromkeys(follow))
 

@@ -146,7 +146,10 @@ def _decode_content(raw: bytes, encoding: str | None) -> bytes:
             continue
         else:
             raise ValueError(f"unsupported Content-Encoding {name!r}")
-        out = decompressor.decompress(data, MAX_BODY_BYTES + 1)
+        try:
+            out = decompressor.decompress(data, MAX_BODY_BYTES + 1)
+        except zlib.error as exc:  # a body that lies about its encoding is unreadable, not fatal
+            raise ValueError(f"corrupt {name} body: {exc}") from None
         if len(out) > MAX_BODY_BYTES or decompressor.unconsumed_tail:
             raise ValueError(f"decoded body larger than {MAX_BODY_BYTES} bytes")
         data = out

@@ -13,6 +13,7 @@ from pathlib import Path
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.cdxj import urlkey
+from kronika.storage.warc.paths import archive_path
 from kronika.storage.warc.reader import StoredResponse, read_response
 from sqlalchemy import or_, select
 
@@ -90,11 +91,11 @@ def retrieve(database_url: str, archive_dir: Path, url: str, at: datetime | None
             return None
         capture, path = found
         original = original_of(session, capture) if capture.record_type == "revisit" else None
-    response = read_response(Path(archive_dir) / path, capture.offset)
+    response = read_response(archive_path(archive_dir, path), capture.offset)
     payload_from = None
     if original is not None:
         source, source_path = original
-        stored = read_response(Path(archive_dir) / source_path, source.offset)
+        stored = read_response(archive_path(archive_dir, source_path), source.offset)
         # the revisit's own status and headers (what the server said then), the original's bytes
         response.raw_body, response.body = stored.raw_body, stored.body
         payload_from = _as_dict(source, source_path)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kronika.storage.warc.cdxj import cdxj_lines, index_records
+from kronika.storage.warc.paths import archive_path
 
 from kronika import __version__
 
@@ -152,9 +153,9 @@ def select_for_wacz(database_url: str, archive_dir: Path, source: str | None = N
     for url, captured_at, record_type, path, offset in page_rows:
         title = titles.get(url)
         if not title and record_type == "response":
-            title = _html_title(Path(archive_dir) / path, offset)
+            title = _html_title(archive_path(archive_dir, path), offset)
         pages.append(Page(url=url, captured_at=captured_at, title=title))
-    ordered = sorted((Path(archive_dir) / p for p in files), key=lambda p: p.name)
+    ordered = sorted((archive_path(archive_dir, p) for p in files), key=lambda p: p.name)
     return ordered, pages
 
 

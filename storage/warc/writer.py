@@ -90,10 +90,11 @@ class RollingWarcWriter:
         self.hostname = _safe_host(hostname or socket.gethostname())
         self.closed_files: list[Path] = []
         self._serial = 0
-        self._fh: io.BufferedWriter | None = None
+        self._fh: io.FileIO | None = None
         self._open_path: Path | None = None
         self._writer: WARCWriter | None = None
         self._buffer: io.BytesIO | None = None
+        self._broken = False
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -109,8 +110,9 @@ class RollingWarcWriter:
             path = self.directory / (name + OPEN_SUFFIX)
             if not path.exists() and not (self.directory / name).exists():
                 break
-        # exclusive create: two writers never share a file
-        self._fh = open(path, "xb")
+        # exclusive create: two writers never share a file. Unbuffered: every byte handed over is in
+        # the file, so a failed write (a full disk) can be cut back to the last complete record
+        self._fh = open(path, "xb", buffering=0)
         self._open_path = path
         # warcio serialises each record into a buffer; we gzip it as one member ourselves, at level 6:
         # warcio's own gzip runs at level 9, which costs the crawl time for nothing on bodies that
@@ -121,20 +123,43 @@ class RollingWarcWriter:
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "hostname": socket.gethostname(), **self.warcinfo}
         record = self._writer.create_warcinfo_record(name, info)
-        self._write(record)
+        try:
+            self._write(record)
+        except OSError:
+            self._cut_back_to(0)
+            self.close()  # removes the empty file: the next exchange starts a new one, warcinfo first
+            raise
 
     def _write(self, record) -> None:
         """One record, one gzip member, appended to the file."""
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.write_record(record)
-        self._fh.write(_gzip_member(self._buffer.getvalue()))
+        member = memoryview(_gzip_member(self._buffer.getvalue()))
+        while member:  # a raw write may take only part of it
+            member = member[self._fh.write(member):]
+
+    def _cut_back_to(self, offset: int) -> None:
+        """Drop a partly written exchange (ENOSPC mid-record): the file ends at a whole record again."""
+        try:
+            self._fh.truncate(offset)
+            self._fh.seek(offset)
+        except OSError:
+            self._broken = True  # close() leaves it `.open`, for repair_open_files to cut back
 
     def close(self) -> Path | None:
         """Flush, fsync and rename the current file to its final name."""
         if self._fh is None:
             return None
-        self._fh.flush()
+        if self._broken or self._fh.tell() == 0:
+            # a partial record that could not be cut off stays `.open` for repair; a file without
+            # even its warcinfo record (a full disk) is removed
+            self._fh.close()
+            if not self._broken:
+                self._open_path.unlink()
+            self._fh = self._writer = self._open_path = self._buffer = None
+            self._broken = False
+            return None
         os.fsync(self._fh.fileno())
         self._fh.close()
         final = self._final_name(self._open_path)
@@ -162,7 +187,7 @@ class RollingWarcWriter:
 
         `digest` is the payload digest when the caller computed it already (the recorder does, to
         decide on a revisit): hashing a body once is enough."""
-        if self._fh is not None and self._fh.tell() >= self.max_size:
+        if self._fh is not None and (self._broken or self._fh.tell() >= self.max_size):
             self.close()
         if self._fh is None:
             self._start_file()
@@ -196,18 +221,22 @@ class RollingWarcWriter:
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
 
         offset = self._fh.tell()
-        self._write(response)
-        length = self._fh.tell() - offset
-        self._write(request)
-        if metadata:
-            body = _warc_fields(metadata)
-            meta = writer.create_warc_record(
-                exchange.url, "metadata", payload=io.BytesIO(body), length=len(body),
-                warc_content_type="application/warc-fields",
-                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
-            self._write(meta)
-        # flush per exchange: what a crash can lose is bounded by one exchange
-        self._fh.flush()
+        try:
+            self._write(response)
+            length = self._fh.tell() - offset
+            self._write(request)
+            if metadata:
+                body = _warc_fields(metadata)
+                meta = writer.create_warc_record(
+                    exchange.url, "metadata", payload=io.BytesIO(body), length=len(body),
+                    warc_content_type="application/warc-fields",
+                    warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
+                self._write(meta)
+        except OSError:
+            # all of the exchange or none of it: a later close() leaves no partial record behind
+            self._cut_back_to(offset)
+            raise
+        # unbuffered writes: what a crash can lose is bounded by one exchange
         return WrittenRecord(path=self._final_name(self._open_path), offset=offset, length=length,
                              record_id=response_id, record_type=response.rec_type,
                              payload_digest=digest)
