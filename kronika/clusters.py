@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from kronika.storage.db.engine import unit_of_work
-from kronika.storage.db.models import Article, StoryCluster, StoryClusterArticle
+from kronika.storage.db.models import Article, ArticleVersion, KronikaState, StoryCluster, StoryClusterArticle
+from kronika.storage.db.upserts import upsert
 
 SHINGLE = 3
 PERMUTATIONS = 64
@@ -116,9 +117,31 @@ def cluster_key(members: list[Item]) -> str:
     return hashlib.sha256("\n".join(sorted(f"{m.key[0]}\t{m.key[1]}" for m in members)).encode()).hexdigest()
 
 
-def update_story_clusters(engine) -> int:
-    """Recompute story_clusters from every article's latest text; returns the number of clusters."""
+STATE_KEY = "story_clusters_from"
+
+
+def articles_fingerprint(session) -> str:
+    """What the clusters depend on, cheaply: articles and versions only ever grow."""
+    articles = session.scalar(select(func.count()).select_from(Article))
+    versions = session.scalar(select(func.count()).select_from(ArticleVersion))
+    return f"{articles} articles, {versions} versions"
+
+
+def clusters_are_current(engine) -> bool:
     with unit_of_work(engine) as session:
+        state = session.get(KronikaState, STATE_KEY)
+        return state is not None and state.value == articles_fingerprint(session)
+
+
+def update_story_clusters(engine) -> int:
+    """Recompute story_clusters from every article's latest text; returns the number of clusters.
+
+    The fingerprint of the articles it was computed from is stored in the same transaction, so a
+    run killed before this commit leaves a stale fingerprint and the next extract recomputes.
+    """
+    with unit_of_work(engine) as session:
+        upsert(session, KronikaState, {"key": STATE_KEY, "value": articles_fingerprint(session)},
+               conflict=["key"], update=["value"])
         rows = session.execute(select(Article.id, Article.source, Article.url, Article.text, Article.published_at,
                                       Article.title, Article.language)).all()
         ids = {(r.source, r.url): r.id for r in rows}

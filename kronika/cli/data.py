@@ -1,8 +1,6 @@
 """Commands for archivists and data consumers: export, timeline, plot, serve (all read-only)."""
 from __future__ import annotations
 
-import json
-import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path

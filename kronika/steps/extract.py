@@ -144,12 +144,14 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
     else:
         for file_id in file_ids:
             _load_file(engine, env, file_id, {}, rules, result, progress)
-    # every run, not only one with new versions: a run killed after its last file's commit but
-    # before this update leaves nothing for its retry to load, and the clusters would stay stale
-    # (tests/faults/test_extract_killed.py); the update is one pass over the articles' latest text
-    from kronika.clusters import update_story_clusters
+    # Recompute when the articles changed since the clusters were computed: by this run, or by a
+    # run killed after its last file's commit but before the clusters' (that retry loads nothing
+    # new; tests/faults/test_extract_killed.py). Skipping otherwise keeps an extract with nothing
+    # new from re-reading every article's text (docs/performance.md, finding 1).
+    from kronika.clusters import clusters_are_current, update_story_clusters
 
-    result.counts["story_clusters"] = update_story_clusters(engine)
+    if not clusters_are_current(engine):
+        result.counts["story_clusters"] = update_story_clusters(engine)
     return result
 
 

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from kronika import browse
 from kronika.settings import Environment
-from kronika.storage.db.models import Article, CrawlRun, Source, TelegramPost
+from kronika.storage.db.models import Article, Source, TelegramPost
 from kronika.storage.db.readonly import read_only_engine
 
 PER_PAGE = 50

@@ -310,3 +310,12 @@ class StoryClusterArticle(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("story_clusters.id", ondelete="CASCADE"), index=True)
     similarity: Mapped[float] = mapped_column(Float)  # estimated Jaccard with the cluster's first member
+
+
+class KronikaState(Base):
+    """Small facts about derived data, e.g. what the story clusters were computed from."""
+
+    __tablename__ = "kronika_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

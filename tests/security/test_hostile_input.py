@@ -10,7 +10,6 @@ never at the cost of the good pages of the same crawl.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
