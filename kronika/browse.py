@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRun, TelegramPost,
                                        TelegramPostVersion, WarcFile)
+from kronika.storage.warc.retrieve import first_response_like
 
 ARTICLE_FIELDS = ("title", "authors", "published_at", "modified_at", "language", "text")
 POST_FIELDS = ("text", "media")
@@ -247,8 +248,4 @@ def payload_capture(session: Session, capture: Capture) -> Capture:
     """The capture whose record holds the bytes: a revisit's original response, else itself."""
     if capture.record_type != "revisit":
         return capture
-    original = session.scalars(
-        select(Capture).where(Capture.url == (capture.refers_to_url or capture.url),
-                              Capture.payload_digest == capture.payload_digest, Capture.record_type == "response")
-        .order_by(Capture.captured_at).limit(1)).first()
-    return original or capture
+    return first_response_like(session, capture) or capture

@@ -25,6 +25,7 @@ from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.paths import archive_path
 from kronika.storage.warc.reader import StoredResponse, read_response
+from kronika.storage.warc.retrieve import first_response_like
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,7 @@ class _PayloadReader:
     def read(self, capture: Capture) -> StoredResponse | None:
         original = capture
         if capture.record_type == "revisit":
-            original = self.session.scalars(
-                select(Capture).where(Capture.url == (capture.refers_to_url or capture.url),
-                                      Capture.payload_digest == capture.payload_digest,
-                                      Capture.record_type == "response")
-                .order_by(Capture.captured_at).limit(1)).first()
+            original = first_response_like(self.session, capture)
             if original is None:
                 return None
         return read_response(self._path(original.warc_file_id), original.offset)

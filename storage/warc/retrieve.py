@@ -65,6 +65,19 @@ def closest_capture(session, url: str, at: datetime | None) -> tuple[Capture, st
     return min(rows, key=lambda row: (abs((row[0].captured_at - at).total_seconds()), -row[0].id))
 
 
+def first_response_like(session, revisit: Capture) -> Capture | None:
+    """The first response archived under the revisit's target URL with its payload digest.
+
+    Exact and repeatable (the rebuild from WARC depends on it): what `extract` and the web view
+    read a revisit's bytes from. `original_of` below is the lenient lookup `kronika get` uses.
+    """
+    return session.scalars(
+        select(Capture).where(Capture.url == (revisit.refers_to_url or revisit.url),
+                              Capture.payload_digest == revisit.payload_digest,
+                              Capture.record_type == "response")
+        .order_by(Capture.captured_at).limit(1)).first()
+
+
 def original_of(session, revisit: Capture) -> tuple[Capture, str] | None:
     """The response record a revisit refers to: same payload digest, its URL and date when written."""
     query = (select(Capture, WarcFile.path).join(WarcFile, Capture.warc_file_id == WarcFile.id)
