@@ -15,7 +15,7 @@ $(VENV)/bin/python:
 
 # Reinstall when the package metadata or the pins change.
 $(STAMP): $(VENV)/bin/python setup.cfg pyproject.toml $(CONSTRAINTS)
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[airflow,celery,postgres,dev]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[airflow,celery,postgres,s3,dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -70,7 +70,7 @@ bench: $(STAMP)
 constraints:
 	rm -rf /tmp/kronika-resolve && $(PYTHON) -m venv /tmp/kronika-resolve
 	/tmp/kronika-resolve/bin/pip install --quiet --upgrade pip
-	/tmp/kronika-resolve/bin/pip install --quiet '.[airflow,celery,postgres,dev]'
+	/tmp/kronika-resolve/bin/pip install --quiet '.[airflow,celery,postgres,s3,dev]'
 	/tmp/kronika-resolve/bin/pip freeze --exclude kronika > $(CONSTRAINTS)
 	rm -rf /tmp/kronika-resolve
 

@@ -45,9 +45,9 @@ def task_environment() -> Environment:
     try:
         value = Variable.get(ARCHIVE_VARIABLE, default=None)
         if value:
-            archive_dir = Path(value)
+            archive_dir = value  # a directory or an object-store URL (s3://bucket/prefix)
     except Exception:
         pass
     # the steps (and the crawl's child process) read the environment
     os.environ["KRONIKA_DATABASE_URL"], os.environ["KRONIKA_ARCHIVE_DIR"] = database_url, str(archive_dir)
-    return Environment(database_url=database_url, archive_dir=archive_dir)
+    return Environment(database_url=database_url, archive_dir=archive_dir, spool_dir=env.spool_dir)

@@ -15,7 +15,12 @@ from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRu
                                        TelegramPostEvent, TelegramPostVersion, TelegramPostView, WarcFile)
 
 
-def _dir_size(path: Path) -> int:
+def _dir_size(path) -> int:
+    """WARC bytes below a folder of the archive (a `UPath` folder of an object store: every byte)."""
+    from kronika.storage.warc.paths import is_remote, tree_size
+
+    if is_remote(path):
+        return tree_size(path)
     return sum(p.stat().st_size for p in path.rglob("*.warc.gz*") if p.is_file()) if path.exists() else 0
 
 

@@ -359,17 +359,43 @@ def default_config_path() -> Path:
 
 @dataclass(frozen=True)
 class Environment:
-    """Where data lives: from KRONIKA_DATABASE_URL and KRONIKA_ARCHIVE_DIR (relative to the cwd)."""
+    """Where data lives: KRONIKA_DATABASE_URL, KRONIKA_ARCHIVE_DIR and KRONIKA_SPOOL_DIR.
+
+    The archive is a directory (relative to the cwd) or an object-store URL (`s3://bucket/prefix`,
+    see storage/warc/paths.py). Crawls write WARC files locally and publish each closed one: into
+    the archive itself when it is a directory, from the spool directory when it is remote.
+    """
 
     database_url: str
-    archive_dir: Path
+    archive_dir: Any  # a Path, or a UPath for an object store
+    spool_dir: Path = Path("data/spool")
+
+    def __post_init__(self) -> None:
+        from kronika.storage.warc.paths import archive_root
+
+        object.__setattr__(self, "archive_dir", archive_root(self.archive_dir))
+        object.__setattr__(self, "spool_dir", Path(self.spool_dir))
 
     @classmethod
     def from_env(cls) -> "Environment":
+        from kronika.storage.warc.paths import archive_root
+
         return cls(
             database_url=os.environ.get("KRONIKA_DATABASE_URL", "sqlite:///data/kronika.db"),
-            archive_dir=Path(os.environ.get("KRONIKA_ARCHIVE_DIR", "data/archive")),
+            archive_dir=archive_root(os.environ.get("KRONIKA_ARCHIVE_DIR", "data/archive")),
+            spool_dir=Path(os.environ.get("KRONIKA_SPOOL_DIR", "data/spool")),
         )
+
+    @property
+    def archive_is_remote(self) -> bool:
+        from kronika.storage.warc.paths import is_remote
+
+        return is_remote(self.archive_dir)
+
+    @property
+    def local_archive_dir(self) -> Path:
+        """Where crawls write (and lock, and log): the archive itself, or the spool for a remote one."""
+        return self.spool_dir if self.archive_is_remote else self.archive_dir
 
 
 def site_pool(source: NewsSource | TelegramSource) -> str:

@@ -183,9 +183,13 @@ def replay(port: int, bind: str) -> None:
 
     env = Environment.from_env()
     wayback = pywb.find_wayback()
-    work_dir = env.archive_dir / ".replay"
-    process = pywb.start(env.archive_dir, work_dir, port, bind, wayback=wayback)
-    names = ", ".join(pywb.collections(env.archive_dir))
+    archive = env.archive_dir
+    work_dir = env.local_archive_dir / ".replay"
+    if env.archive_is_remote:
+        console.print(f"copying the archive from {archive} for pywb (it reads local files only)…")
+        archive = pywb.local_copy(archive, work_dir / "archive")
+    process = pywb.start(archive, work_dir, port, bind, wayback=wayback)
+    names = ", ".join(pywb.collections(archive))
     console.print(f"pywb on http://{bind}:{port}/ — collections: {names} (Ctrl-C stops)")
     # stopping `kronika replay` stops pywb with it, whether by Ctrl-C or by a service manager's SIGTERM
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())

@@ -64,7 +64,7 @@ def check(source: str, env: Environment | None = None, run_id: str | None = None
         empty = int(stats.get("kronika/telegram/empty_pages", 0))
         expect(empty == 0, "every channel page had posts",
                f"{empty} channel pages yielded no posts: the page markup may have changed")
-    open_files = sorted(p.name for p in (env.archive_dir / source).glob("*.warc.gz.open"))
+    open_files = sorted(p.name for p in (env.local_archive_dir / source).glob("*.warc.gz.open"))
     expect(not open_files, "every WARC file is closed", f"WARC files left open: {', '.join(open_files)}")
     if result.failed and raise_on_failure:
         raise CheckFailed(f"check of {source} failed: " + "; ".join(result.failed))

@@ -48,7 +48,33 @@ class CrawlResult:
 
 
 def source_dir(env: Environment, source_name: str) -> Path:
-    return env.archive_dir / source_name
+    """Where crawls of a source write WARC files: its archive folder, or its spool folder."""
+    return env.local_archive_dir / source_name
+
+
+def publish_closed_files(env: Environment, source_name: str) -> list[str]:
+    """Upload the source's closed WARC files from the spool to a remote archive, oldest first.
+
+    Each local file is removed only once its copy is in the archive with the same size, so an
+    upload that fails (or a crawl killed between closing and uploading) leaves the file for the
+    next crawl of the source to publish. Nothing to do for a local archive.
+    """
+    if not env.archive_is_remote:
+        return []
+    from kronika.storage.warc.paths import publish
+
+    published = []
+    for path in sorted(source_dir(env, source_name).glob("*.warc.gz")):
+        relative = f"{source_name}/{path.name}"
+        try:
+            publish(path, env.archive_dir, relative)
+        except Exception as exc:
+            raise CrawlFailed(f"cannot upload {relative} to {env.archive_dir}: {type(exc).__name__}: {exc} "
+                              f"(kept in {path.parent}; the next crawl of {source_name} uploads it)") from None
+        path.unlink()
+        published.append(relative)
+        logger.info("uploaded %s to %s", relative, env.archive_dir)
+    return published
 
 
 def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
@@ -189,10 +215,11 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
     env = env or Environment.from_env()
     engine = open_database(env.database_url)
     directory = source_dir(env, source.name)
-    with source_lock(env.archive_dir, source.name):
+    with source_lock(env.local_archive_dir, source.name):
         repaired = repair_open_files([directory])
         for path in repaired:
             logger.warning("closed %s, left open by an interrupted crawl", path.name)
+        publish_closed_files(env, source.name)  # what a killed crawl closed but did not upload
         run_id = str(uuid.uuid4())
         started = datetime.now(timezone.utc)
         with unit_of_work(engine) as session:
@@ -232,9 +259,17 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
             stats_path = tmp / "stats.json"
             stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
         status = "succeeded" if process.returncode == 0 else "failed"
+        try:
+            publish_closed_files(env, source.name)
+        except CrawlFailed as exc:
+            status, upload_error = "failed", str(exc)
+        else:
+            upload_error = None
         with unit_of_work(engine) as session:
             run = session.get(CrawlRun, run_id)
             run.status, run.finished_at, run.stats = status, datetime.now(timezone.utc), _public_stats(stats)
+        if upload_error:
+            raise CrawlFailed(upload_error)
         if status == "failed":
             # a reason the spider stated (a channel without a public preview) beats a log tail
             tail = (stats.get("kronika/telegram/unavailable") or stats.get("kronika/warc/write_error")

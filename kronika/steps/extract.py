@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from sqlalchemy import select
 
@@ -23,7 +23,7 @@ from kronika.normalise.telegram import load_channel_page
 from kronika.steps.index import index
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
-from kronika.storage.warc.paths import archive_path
+from kronika.storage.warc.paths import archive_path, archive_root, open_binary
 from kronika.storage.warc.reader import StoredResponse, read_response
 from kronika.storage.warc.retrieve import first_response_like
 
@@ -39,10 +39,14 @@ class ExtractResult:
 class _PayloadReader:
     """Reads a capture's bytes; a revisit's come from the response record it refers to."""
 
+    KEEP_OPEN = 8  # one file's captures, and the files holding the originals of its revisits
+
     def __init__(self, session, archive_dir: Path):
         self.session = session
-        self.archive_dir = archive_dir
+        self.archive_dir = archive_root(archive_dir)
         self._paths: dict[int, Path] = {}
+        # files stay open between records: on an object store, opening one is a request of its own
+        self._open: dict[int, BinaryIO] = {}
 
     def _path(self, warc_file_id: int) -> Path:
         if warc_file_id not in self._paths:
@@ -56,7 +60,20 @@ class _PayloadReader:
             original = first_response_like(self.session, capture)
             if original is None:
                 return None
-        return read_response(self._path(original.warc_file_id), original.offset)
+        return read_response(self._path(original.warc_file_id), original.offset,
+                             fh=self._handle(original.warc_file_id))
+
+    def _handle(self, warc_file_id: int) -> BinaryIO:
+        if warc_file_id not in self._open:
+            if len(self._open) >= self.KEEP_OPEN:
+                self._open.pop(next(iter(self._open))).close()
+            self._open[warc_file_id] = open_binary(self._path(warc_file_id))
+        return self._open[warc_file_id]
+
+    def close(self) -> None:
+        for handle in self._open.values():
+            handle.close()
+        self._open.clear()
 
 
 # which loader reads a capture, by the role the spider gave its request (WARC metadata record)
@@ -91,19 +108,23 @@ def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[s
     try:
         with unit_of_work(engine) as session:
             source = session.get(WarcFile, file_id).source
-            reader = _PayloadReader(session, Path(archive_dir))
-            for capture in session.scalars(select(Capture).where(Capture.warc_file_id == file_id,
-                                                                 Capture.role == "article",
-                                                                 Capture.status == 200)):
-                try:
-                    response = reader.read(capture)
-                except ValueError as exc:
-                    parsed[capture.id] = ("unreadable", str(exc))
-                    continue
-                if response is None:
-                    parsed[capture.id] = ("missing", None)
-                    continue
-                parsed[capture.id] = ("ok", parse_capture(response, capture.url, rules.get(source)))
+            reader = _PayloadReader(session, archive_dir)
+            try:
+                for capture in session.scalars(select(Capture).where(Capture.warc_file_id == file_id,
+                                                                     Capture.role == "article",
+                                                                     Capture.status == 200)
+                                               .order_by(Capture.offset)):
+                    try:
+                        response = reader.read(capture)
+                    except ValueError as exc:
+                        parsed[capture.id] = ("unreadable", str(exc))
+                        continue
+                    if response is None:
+                        parsed[capture.id] = ("missing", None)
+                        continue
+                    parsed[capture.id] = ("ok", parse_capture(response, capture.url, rules.get(source)))
+            finally:
+                reader.close()
     finally:
         engine.dispose()
     return file_id, parsed
@@ -162,33 +183,36 @@ def _load_file(engine, env: Environment, file_id: int, parsed: dict[int, tuple[s
         captures = session.scalars(select(Capture).where(Capture.warc_file_id == file_id,
                                                          Capture.role.in_(LOADERS))
                                    .order_by(Capture.offset))
-        for capture in captures:
-            if capture.status != 200:
-                if capture.role == "article" and capture.status in GONE_STATUSES:
-                    mark_article_gone(session, warc_file.source, capture, result.counts)
-                result.counts[f"skipped_status_{capture.status}"] += 1
-                continue
-            outcome, value = parsed.get(capture.id, (None, None))
-            if outcome is None:
-                try:
-                    response = reader.read(capture)
-                except ValueError as exc:
-                    outcome, value = "unreadable", str(exc)
+        try:
+            for capture in captures:
+                if capture.status != 200:
+                    if capture.role == "article" and capture.status in GONE_STATUSES:
+                        mark_article_gone(session, warc_file.source, capture, result.counts)
+                    result.counts[f"skipped_status_{capture.status}"] += 1
+                    continue
+                outcome, value = parsed.get(capture.id, (None, None))
+                if outcome is None:
+                    try:
+                        response = reader.read(capture)
+                    except ValueError as exc:
+                        outcome, value = "unreadable", str(exc)
+                    else:
+                        outcome, value = ("missing", None) if response is None else ("read", response)
+                if outcome == "unreadable":
+                    result.counts["unreadable_records"] += 1
+                    logger.error("%s@%s (%s): %s", warc_file.path, capture.offset, capture.url, value)
+                elif outcome == "missing":
+                    result.counts["revisits_without_original"] += 1
+                    logger.warning("revisit of %s refers to a capture not in the index", capture.url)
+                elif outcome == "ok":
+                    store_article(session, warc_file.source, capture, value, result.counts)
+                elif capture.role == "article":
+                    load_article(session, warc_file.source, capture, value, result.counts,
+                                 rules=rules.get(warc_file.source))
                 else:
-                    outcome, value = ("missing", None) if response is None else ("read", response)
-            if outcome == "unreadable":
-                result.counts["unreadable_records"] += 1
-                logger.error("%s@%s (%s): %s", warc_file.path, capture.offset, capture.url, value)
-            elif outcome == "missing":
-                result.counts["revisits_without_original"] += 1
-                logger.warning("revisit of %s refers to a capture not in the index", capture.url)
-            elif outcome == "ok":
-                store_article(session, warc_file.source, capture, value, result.counts)
-            elif capture.role == "article":
-                load_article(session, warc_file.source, capture, value, result.counts,
-                             rules=rules.get(warc_file.source))
-            else:
-                LOADERS[capture.role](session, warc_file.source, capture, value, result.counts)
+                    LOADERS[capture.role](session, warc_file.source, capture, value, result.counts)
+        finally:
+            reader.close()
         warc_file.extracted_at = datetime.now(timezone.utc)
         path = warc_file.path
     result.files.append(path)

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from kronika.settings import Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun, Source, WarcFile
-from kronika.storage.warc.cdxj import cdxj_lines, collection_index, covered_files, index_records, merge_into, urlkey
+from kronika.storage.warc.cdxj import INDEX_DIR, INDEX_NAME, cdxj_lines, collection_index, covered_files, index_records, merge_into, urlkey
+from kronika.storage.warc.paths import archive_root, file_size, list_files, open_binary, relative_name
 from kronika.storage.warc.reader import parse_warc_date
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class IndexResult:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -45,7 +46,7 @@ def sha256_of(path: Path) -> str:
 
 def closed_warc_files(archive_dir: Path, source: str | None = None) -> list[Path]:
     pattern = f"{source}/*.warc.gz" if source else "*/*.warc.gz"
-    return sorted(Path(archive_dir).glob(pattern), key=_chronological)
+    return sorted(list_files(archive_root(archive_dir), pattern), key=_chronological)
 
 
 _STAMP = re.compile(r"-(\d{17})-(\d{5})-")
@@ -108,16 +109,17 @@ def index(env: Environment | None = None, source: str | None = None,
     result = IndexResult()
     with unit_of_work(engine) as session:
         known = set(session.scalars(select(WarcFile.path)))
-    by_collection: dict[Path, list[Path]] = {}
+    by_collection: dict[str, list[Path]] = {}
     for path in closed_warc_files(env.archive_dir, source):
-        by_collection.setdefault(path.parent, []).append(path)
-    for collection, paths in by_collection.items():
+        by_collection.setdefault(path.parent.name, []).append(path)
+    for name, paths in by_collection.items():
+        collection = env.archive_dir / name
         index_path = collection_index(collection)
         covered = covered_files(index_path)
         new_lines: list[str] = []
         newly_covered: list[str] = []
         for path in paths:
-            relative = path.relative_to(env.archive_dir).as_posix()
+            relative = relative_name(env.archive_dir, path)
             in_db, in_cdxj = relative in known, path.name in covered
             if in_db and in_cdxj:
                 continue
@@ -139,7 +141,7 @@ def index(env: Environment | None = None, source: str | None = None,
         if newly_covered:
             merge_into(index_path, new_lines, newly_covered)
             result.cdxj_lines += len(new_lines)
-            result.cdxj_indexes.append(index_path.relative_to(env.archive_dir).as_posix())
+            result.cdxj_indexes.append(f"{name}/{INDEX_DIR}/{INDEX_NAME}")
     return result
 
 
@@ -159,7 +161,7 @@ def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dic
                                  finished_at=None, stats={}))
             session.flush()
         warc_file = WarcFile(path=relative, source=source_name, sha256=sha256_of(path),
-                             size=path.stat().st_size, records=records,
+                             size=file_size(path), records=records,
                              created_at=warcinfo.get("_date") or datetime.now(timezone.utc),
                              indexed_at=datetime.now(timezone.utc), extracted_at=None)
         session.add(warc_file)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +18,7 @@ from typing import Iterable, Iterator
 
 import surt
 from fastwarc.warc import ArchiveIterator, WarcRecordType
+from kronika.storage.warc.paths import file_size, open_binary, write_atomically
 from kronika.storage.warc.reader import parse_fields
 
 INDEX_DIR = "indexes"
@@ -48,9 +48,9 @@ class IndexRecord:
 
 def index_records(path: Path) -> Iterator[IndexRecord]:
     """Every record of a (record-per-gzip-member) WARC file with its offset and compressed length."""
-    size = Path(path).stat().st_size
+    size = file_size(path)
     previous: IndexRecord | None = None
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         # HTTP headers are parsed only where an index needs them (responses and revisits)
         for record in ArchiveIterator(fh, parse_http=False):
             if record.record_type == WarcRecordType.request:
@@ -156,7 +156,8 @@ def cdxj_lines(records: Iterable[IndexRecord], filename: str) -> list[str]:
 
 # -- the collection index -------------------------------------------------------------
 def collection_index(collection_dir: Path) -> Path:
-    return Path(collection_dir) / INDEX_DIR / INDEX_NAME
+    """`<collection>/indexes/index.cdxj` (a `Path`, or a `UPath` on an object store)."""
+    return collection_dir / INDEX_DIR / INDEX_NAME
 
 
 def covered_files(index_path: Path) -> set[str]:
@@ -167,33 +168,30 @@ def covered_files(index_path: Path) -> set[str]:
 
 
 def merge_into(index_path: Path, new_lines: list[str], new_files: Iterable[str]) -> int:
-    """Fold `new_lines` into the sorted index (streamed, atomic rename); record `new_files` as covered.
+    """Fold `new_lines` into the sorted index (streamed, replaced whole); record `new_files` as covered.
 
     Lines already present are not written twice, so a run interrupted between writing the index
     and the file list can simply be repeated. Returns the number of lines in the index.
     """
-    index_path.parent.mkdir(parents=True, exist_ok=True)
     new_lines = sorted(new_lines)
-    tmp = index_path.with_name(index_path.name + ".tmp")
     count = 0
-    existing = open(index_path, encoding="utf-8") if index_path.exists() else None
-    try:
-        with open(tmp, "w", encoding="utf-8") as out:
+
+    def write_index(out) -> None:
+        nonlocal count
+        existing = index_path.open("r", encoding="utf-8") if index_path.exists() else None
+        try:
             last = None
             for line in heapq.merge(existing or [], new_lines):
                 if line != last:
                     out.write(line)
                     count += 1
                 last = line
-            out.flush()
-            os.fsync(out.fileno())
-    finally:
-        if existing:
-            existing.close()
-    os.replace(tmp, index_path)
+        finally:
+            if existing:
+                existing.close()
+
+    write_atomically(index_path, write_index)
     listing = index_path.with_name(index_path.name + COVERED_SUFFIX)
     covered = covered_files(index_path) | set(new_files)
-    tmp_listing = listing.with_name(listing.name + ".tmp")
-    tmp_listing.write_text("".join(f"{name}\n" for name in sorted(covered)), encoding="utf-8")
-    os.replace(tmp_listing, listing)
+    write_atomically(listing, lambda out: out.write("".join(f"{name}\n" for name in sorted(covered))))
     return count

@@ -5,13 +5,16 @@ straight to one record.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_datetime
+
+from kronika.storage.warc.paths import open_binary
 
 MAX_BODY_BYTES = 50_000_000  # decoded bodies beyond this are refused, not loaded
 
@@ -50,7 +53,7 @@ def parse_fields(body: bytes) -> dict[str, list[str]]:
 
 def scan(path: Path) -> Iterator[RecordInfo]:
     """Every record of a WARC file with its offset and compressed length, bodies unread."""
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         iterator = ArchiveIterator(fh, no_record_parse=False, check_digests=False)
         for record in iterator:
             headers = record.rec_headers
@@ -100,9 +103,12 @@ class StoredResponse:
         return None
 
 
-def read_response(path: Path, offset: int) -> StoredResponse:
-    """The response (or revisit) record at `offset`, with its body decoded."""
-    with open(path, "rb") as fh:
+def read_response(path: Path, offset: int, fh: BinaryIO | None = None) -> StoredResponse:
+    """The response (or revisit) record at `offset`, with its body decoded.
+
+    `fh`, when given, is `path` already open (a reader taking many records from one file, on an
+    object store above all, keeps it open instead of opening the file per record)."""
+    with (nullcontext(fh) if fh is not None else open_binary(path)) as fh:
         fh.seek(offset)
         record = next(iter(ArchiveIterator(fh)))
         http = record.http_headers

@@ -8,6 +8,9 @@ frameless, so `/<source>/<timestamp>/<url>` is the archived page itself.
 pywb pins older libraries than Airflow does, so it usually lives in its own virtualenv:
 `$KRONIKA_PYWB` names its `wayback` script; otherwise `.venv-pywb/bin/wayback` beside the
 project (`make pywb` creates it), then `wayback` on PATH.
+
+pywb reads local files only, so an archive on an object store is first copied into the working
+folder (`local_copy`: files missing there or of another size; closed WARC files never change).
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kronika.storage.warc.cdxj import collection_index
+from kronika.storage.warc.cdxj import INDEX_DIR, INDEX_NAME, collection_index
+from kronika.storage.warc.paths import file_size, list_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PYWB_VENV = PROJECT_ROOT / ".venv-pywb"
@@ -40,6 +44,22 @@ def find_wayback() -> Path:
             return candidate
     raise PywbMissing("pywb is not installed: run `make pywb` (creates .venv-pywb) or set KRONIKA_PYWB "
                       "to the path of pywb's `wayback` script")
+
+
+def local_copy(root, target: Path, on_file=None) -> Path:
+    """Copy a remote archive's collection indexes and WARC files to `target`; return `target`."""
+    wanted = list_files(root, f"*/{INDEX_DIR}/{INDEX_NAME}") + list_files(root, "*/*.warc.gz")
+    prefix = root.path.rstrip("/") + "/"
+    for remote in wanted:
+        local = Path(target) / remote.path[len(prefix):]
+        size = file_size(remote)
+        if local.is_file() and local.stat().st_size == size and local.suffix != ".cdxj":
+            continue  # a closed WARC file is never rewritten; an index is, so it is always fetched
+        local.parent.mkdir(parents=True, exist_ok=True)
+        remote.fs.get_file(remote.path, str(local))
+        if on_file:
+            on_file(remote.path[len(prefix):])
+    return Path(target)
 
 
 def collections(archive_dir: Path) -> dict[str, dict]:

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from kronika.storage.warc.paths import archive_root, file_size, list_files, open_binary, relative_name
+
 READ_CHUNK = 1 << 20
 
 
@@ -117,15 +119,15 @@ def check_record(data: bytes, report: Callable[[str], None]) -> tuple[str | None
 
 def verify_file(path: Path, name: str | None = None, on_bytes: Callable[[int], None] | None = None) -> FileCheck:
     """Every record of a record-per-gzip-member WARC file, and the file's sha256 and size."""
-    name = name or Path(path).name
-    result = FileCheck(path=Path(path))
+    name = name or path.name
+    result = FileCheck(path=path)
     whole = hashlib.sha256()
     position = 0  # file offset of the start of `pending`
     member_start = 0
     member = bytearray()
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
     broken = False
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         while True:
             chunk = fh.read(READ_CHUNK)
             if not chunk:
@@ -226,7 +228,7 @@ def verify_archive(database_url: str, archive_dir: Path, source: str | None = No
     from kronika.storage.db.models import WarcFile
     from sqlalchemy import select
 
-    archive_dir = Path(archive_dir)
+    archive_dir = archive_root(archive_dir)
     engine = open_database(database_url)
     with unit_of_work(engine) as session:
         query = select(WarcFile)
@@ -234,15 +236,15 @@ def verify_archive(database_url: str, archive_dir: Path, source: str | None = No
             query = query.where(WarcFile.source == source)
         rows = {row.path: row for row in session.scalars(query)}
     pattern = f"{source}/*.warc.gz" if source else "*/*.warc.gz"
-    on_disk = {p.relative_to(archive_dir).as_posix(): p for p in sorted(archive_dir.glob(pattern))}
+    on_disk = {relative_name(archive_dir, p): p for p in sorted(list_files(archive_dir, pattern), key=str)}
     result = ArchiveCheck()
-    for open_file in sorted(archive_dir.glob(pattern + ".open")):
-        result.notes.append(f"{open_file.relative_to(archive_dir).as_posix()}: still open (a crawl is running, "
+    for open_file in sorted(list_files(archive_dir, pattern + ".open"), key=str):
+        result.notes.append(f"{relative_name(archive_dir, open_file)}: still open (a crawl is running, "
                             "or the next crawl of its source will repair it); not checked")
     for relative in sorted(set(rows) - set(on_disk)):
         result.problems.append(Problem(relative, None, None, "file listed in warc_files is missing"))
     if on_start:
-        on_start(sum(p.stat().st_size for p in on_disk.values()))
+        on_start(sum(file_size(p) for p in on_disk.values()))
     passed = []
     for relative, path in on_disk.items():
         check = verify_file(path, name=relative, on_bytes=on_bytes)

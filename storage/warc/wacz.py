@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kronika.storage.warc.cdxj import cdxj_lines, index_records
-from kronika.storage.warc.paths import archive_path
+from kronika.storage.warc.paths import archive_path, open_binary
 
 from kronika import __version__
 
@@ -72,7 +72,7 @@ def build_wacz(out: Path, warc_files: Iterable[Path], pages: Iterable[Page], tit
         for path in warc_files:
             info = zipfile.ZipInfo(f"archive/{path.name}", date_time=_zip_time(path))
             info.compress_type = zipfile.ZIP_STORED
-            with wacz.open(info, "w", force_zip64=True) as member, open(path, "rb") as source:
+            with wacz.open(info, "w", force_zip64=True) as member, open_binary(path) as source:
                 writer = _HashingWriter(member)
                 for chunk in iter(lambda: source.read(1 << 20), b""):
                     writer.write(chunk)
@@ -109,7 +109,8 @@ def _write_small(wacz: zipfile.ZipFile, name: str, data: bytes, resources: list 
 
 
 def _zip_time(path: Path) -> tuple:
-    moment = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    mtime = getattr(path.stat(), "st_mtime", None)  # an object store may not tell
+    moment = datetime.fromtimestamp(mtime, timezone.utc) if mtime else datetime.now(timezone.utc)
     return max(moment.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
 
 
