@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.paths import archive_root, is_remote
 from tests.integration.helpers import assert_database_matches_mirror, row_counts
-from tests.support.s3 import fresh_filesystem, s3_server
+from tests.support.s3 import S3Unavailable, fresh_filesystem, s3_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "kronika-archive"
@@ -34,13 +35,17 @@ SOURCE = "riverside-herald"
 
 @pytest.fixture
 def s3(monkeypatch):
-    with s3_server() as environ:
+    with ExitStack() as stack:
+        try:
+            environ = stack.enter_context(s3_server())
+        except S3Unavailable as exc:
+            pytest.skip(str(exc))
+        stack.callback(fresh_filesystem)  # forget the instance bound to this server
         for name, value in environ.items():
             monkeypatch.setenv(name, value)
         fs = fresh_filesystem()
         fs.mkdir(BUCKET)
         yield {"fs": fs, "environ": environ}
-        fresh_filesystem()  # forget the instance bound to this server
 
 
 @pytest.fixture

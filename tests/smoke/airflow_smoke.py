@@ -10,6 +10,10 @@ creates the site pools, unpauses and triggers mirror sources' DAGs, waits (bound
 to succeed through the Airflow CLI, checks the Kronika rows against the mirror, and stops every
 process it started, also on failure. Exit 0 on success, 1 on failure, 0 with a SKIP line when a
 service the executor needs (Redis, PostgreSQL) is not there.
+
+The Celery run keeps the archive where a cluster would: on an object store
+(`KRONIKA_ARCHIVE_DIR=s3://…`, a moto S3 server started here), so every worker's WARC files land
+in one place; it checks that the bucket holds exactly the files `warc_files` lists.
 """
 from __future__ import annotations
 
@@ -174,6 +178,28 @@ def run_smoke(executor: str, sources: list[str]) -> int:
         sep = "&" if "?" in POSTGRES else "?"
         env["KRONIKA_DATABASE_URL"] = f"{POSTGRES}{sep}options=-csearch_path%3D{name}"
 
+    bucket_files = None
+    if executor == "celery":
+        from contextlib import ExitStack
+
+        from tests.support.s3 import S3Unavailable, fresh_filesystem, s3_server
+
+        stack = ExitStack()
+        try:
+            env.update(stack.enter_context(s3_server()))
+        except S3Unavailable as exc:
+            say(f"celery: archive in a local folder ({exc})")
+        else:
+            cleanups.append(stack.close)
+            os.environ.update({k: env[k] for k in env if k.startswith("AWS_")})
+            fresh_filesystem().mkdir("kronika-smoke")
+            env["KRONIKA_ARCHIVE_DIR"] = "s3://kronika-smoke/archive"
+            env["KRONIKA_SPOOL_DIR"] = str(work / "spool")
+
+            def bucket_files() -> set[str]:
+                fs = fresh_filesystem()
+                return {name.split("/archive/", 1)[1] for name in fs.glob("kronika-smoke/archive/*/*.warc.gz")}
+
     mirror = MirrorServer(port=0).start()
     env["KRONIKA_MIRROR_PROXY"] = mirror.url
     os.environ.update({k: env[k] for k in ("KRONIKA_MIRROR_PROXY", "KRONIKA_CONFIG")})
@@ -229,6 +255,15 @@ def run_smoke(executor: str, sources: list[str]) -> int:
         if counts["articles"] != wanted_articles or counts["telegram_posts"] != wanted_posts:
             raise RuntimeError(f"rows do not match the mirror: {counts}, expected {wanted_articles} articles, "
                                f"{wanted_posts} posts")
+        if bucket_files is not None:
+            engine = create_engine(env["KRONIKA_DATABASE_URL"])
+            with engine.connect() as connection:
+                listed = set(connection.execute(text("SELECT path FROM warc_files")).scalars())
+            engine.dispose()
+            stored = bucket_files()
+            if not listed or stored != listed:
+                raise RuntimeError(f"the bucket holds {sorted(stored)}, warc_files lists {sorted(listed)}")
+            say(f"{len(stored)} WARC files in s3://kronika-smoke/archive, as warc_files lists")
         say(f"OK {executor}: {counts['articles']} articles, {counts['telegram_posts']} posts, "
             f"{counts['warc_files']} WARC files in {time.monotonic() - started:.0f} s")
         cleanups.append(lambda: shutil.rmtree(work, ignore_errors=True))  # kept on failure, for its logs
