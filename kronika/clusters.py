@@ -8,21 +8,36 @@ the first paragraphs of a wire story still counts) and they share a real part ov
 Clusters are recomputed from the articles' latest text after each extract that changed
 anything: the same articles give the same clusters, so a rebuild from WARC gives the same rows.
 Different languages never match (a translation is not a near-duplicate in words).
+
+The work is incremental, with the result of `group()` over every article (tests compare the two):
+
+- each article's signature is stored in `article_signatures` with the `text_hash` it was computed
+  from; only articles without one or whose text changed since are hashed again, a batch at a
+  time (the MinHash is what cost minutes at a few thousand articles; docs/performance.md);
+- the stored signatures (512 bytes an article) are banded into LSH buckets one band at a time;
+- only the articles of candidate pairs have their text read and shingled for the exact check.
+
+Signatures are committed batch by batch (a killed run keeps them: each names the text it is
+from); the clusters and the fingerprint of the articles they were computed from are rewritten in
+one transaction, so a run killed before that commit is redone by the next extract.
 """
 from __future__ import annotations
 
 import hashlib
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from itertools import combinations
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from kronika.storage.db.engine import unit_of_work
-from kronika.storage.db.models import Article, ArticleVersion, KronikaState, StoryCluster, StoryClusterArticle
+from kronika.storage.db.models import (Article, ArticleSignature, ArticleVersion, KronikaState, StoryCluster,
+                                       StoryClusterArticle)
 from kronika.storage.db.upserts import upsert
 
 SHINGLE = 3
@@ -32,10 +47,19 @@ MIN_SHINGLES = 8  # below this a text is too short to call anything a copy of it
 OVERLAP = 0.7  # share of the shorter text's shingles found in the longer one
 JACCARD = 0.2  # and a real part of both overall (not one sentence quoted in a long piece)
 
+VALUE_BYTES = 8  # each MinHash value is below 2**61
+BAND_BYTES = PERMUTATIONS // BANDS * VALUE_BYTES
+BATCH = 500  # articles hashed per transaction, and ids per IN (...) when reading texts
+# Stored signatures are only valid for the scheme that computed them: changing any of these
+# (or the shingle hash) must change this string, which discards every stored signature.
+SCHEME = f"minhash: {SHINGLE}-word shingles, blake2b-64, {PERMUTATIONS} permutations, seed 20260125"
+
 _WORD_RE = re.compile(r"\w+", re.U)
 _PRIME = (1 << 61) - 1
 _rng = random.Random(20260125)  # fixed: signatures must be the same in every run
 _COEFFICIENTS = [(_rng.randrange(1, _PRIME), _rng.randrange(0, _PRIME)) for _ in range(PERMUTATIONS)]
+
+K = TypeVar("K", bound=Hashable)
 
 
 def shingles(text: str | None) -> set[int]:
@@ -46,6 +70,11 @@ def shingles(text: str | None) -> set[int]:
 
 def minhash(hashed: set[int]) -> tuple[int, ...]:
     return tuple(min((a * h + b) % _PRIME for h in hashed) for a, b in _COEFFICIENTS)
+
+
+def signature_bytes(hashed: set[int]) -> bytes:
+    """The MinHash signature as stored: equal bands as bytes exactly when equal as integers."""
+    return b"".join(value.to_bytes(VALUE_BYTES, "big") for value in minhash(hashed))
 
 
 @dataclass(frozen=True)
@@ -62,55 +91,70 @@ def similarity(a: set[int], b: set[int]) -> tuple[float, float]:
     return common / min(len(a), len(b)), common / len(a | b)
 
 
+def candidate_pairs(signatures: Sequence[bytes]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) whose signatures agree on at least one band.
+
+    One band's buckets at a time, so only one band's worth of keys is ever in memory.
+    """
+    pairs: set[tuple[int, int]] = set()
+    for band in range(BANDS):
+        start = band * BAND_BYTES
+        buckets: dict[bytes, list[int]] = defaultdict(list)
+        for index, signature in enumerate(signatures):
+            buckets[signature[start:start + BAND_BYTES]].append(index)
+        for members in buckets.values():
+            if len(members) > 1:
+                pairs.update(combinations(members, 2))
+    return pairs
+
+
+def linked(pairs: Iterable[tuple[K, K]], sets: Mapping[K, set[int]]) -> list[list[K]]:
+    """Groups of two or more keys joined by candidate pairs that pass the exact shingle check."""
+    parent: dict[K, K] = {}
+
+    def root(key: K) -> K:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for a, b in pairs:
+        overlap, jaccard = similarity(sets[a], sets[b])
+        if overlap >= OVERLAP and jaccard >= JACCARD:
+            parent[root(a)] = root(b)
+    groups: dict[K, list[K]] = defaultdict(list)
+    for key in list(parent):
+        groups[root(key)].append(key)
+    return [members for members in groups.values() if len(members) > 1]
+
+
+def ordered(groups: Iterable[list[K]], items: Mapping[K, Item], sets: Mapping[K, set[int]]
+            ) -> list[list[tuple[Item, float]]]:
+    """Members by publication time (then key), each with its Jaccard with the first; clusters by
+    their first member's key."""
+    result = []
+    for members in groups:
+        members = sorted(members, key=lambda k: (items[k].published_at is None,
+                                                 items[k].published_at or datetime.min, items[k].key))
+        first = sets[members[0]]
+        result.append([(items[k], round(similarity(first, sets[k])[1], 4)) for k in members])
+    result.sort(key=lambda c: c[0][0].key)
+    return result
+
+
 def group(items: Iterable[Item]) -> list[list[tuple[Item, float]]]:
     """Clusters of two or more items, each as [(item, Jaccard with the cluster's first item)].
 
-    Members are ordered by publication time (then key); clusters by their first member.
+    Members are ordered by publication time (then key); clusters by their first member. The
+    whole computation in memory: `update_story_clusters` gives the same clusters incrementally.
     """
     items = sorted(items, key=lambda i: i.key)
     sets = [shingles(item.text) for item in items]
-    buckets: dict[tuple, list[int]] = defaultdict(list)
-    rows = PERMUTATIONS // BANDS
-    for index, hashed in enumerate(sets):
-        if len(hashed) < MIN_SHINGLES:
-            continue
-        signature = minhash(hashed)
-        for band in range(BANDS):
-            buckets[(band, signature[band * rows:(band + 1) * rows])].append(index)
-
-    parent = list(range(len(items)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                pair = (members[x], members[y])
-                if pair in checked:
-                    continue
-                checked.add(pair)
-                overlap, jaccard = similarity(sets[pair[0]], sets[pair[1]])
-                if overlap >= OVERLAP and jaccard >= JACCARD:
-                    parent[root(pair[0])] = root(pair[1])
-
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(items)):
-        clusters[root(index)].append(index)
-    result = []
-    for members in clusters.values():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda i: (items[i].published_at is None, items[i].published_at or datetime.min,
-                                    items[i].key))
-        first = sets[members[0]]
-        result.append([(items[i], round(similarity(first, sets[i])[1], 4)) for i in members])
-    result.sort(key=lambda c: c[0][0].key)
-    return result
+    hashed = [index for index, s in enumerate(sets) if len(s) >= MIN_SHINGLES]
+    pairs = candidate_pairs([signature_bytes(sets[index]) for index in hashed])
+    groups = linked(((hashed[i], hashed[j]) for i, j in pairs), dict(enumerate(sets)))
+    return ordered(groups, dict(enumerate(items)), dict(enumerate(sets)))
 
 
 def cluster_key(members: list[Item]) -> str:
@@ -118,6 +162,7 @@ def cluster_key(members: list[Item]) -> str:
 
 
 STATE_KEY = "story_clusters_from"
+SCHEME_KEY = "article_signatures_scheme"
 
 
 def articles_fingerprint(session) -> str:
@@ -133,33 +178,110 @@ def clusters_are_current(engine) -> bool:
         return state is not None and state.value == articles_fingerprint(session)
 
 
-def update_story_clusters(engine) -> int:
-    """Recompute story_clusters from every article's latest text; returns the number of clusters.
+# --- stored signatures ------------------------------------------------------------------------
 
-    The fingerprint of the articles it was computed from is stored in the same transaction, so a
-    run killed before this commit leaves a stale fingerprint and the next extract recomputes.
+def _stale_ids(session) -> list[int]:
+    """Articles without a signature, or whose text changed since theirs was computed.
+
+    `articles.text_hash` changes whenever the latest text does (it hashes the version's fields,
+    text included: kronika/normalise/articles.py), so comparing it needs no text read.
     """
+    query = (select(Article.id).outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
+             .where(or_(ArticleSignature.article_id.is_(None),
+                        ArticleSignature.text_hash.is_distinct_from(Article.text_hash)))
+             .order_by(Article.id))
+    return list(session.scalars(query))
+
+
+def _store_signatures(session, ids: Sequence[int]) -> int:
+    rows = session.execute(select(Article.id, Article.text, Article.text_hash).where(Article.id.in_(ids)))
+    count = 0
+    for article_id, text, text_hash in rows:
+        hashed = shingles(text)
+        upsert(session, ArticleSignature,
+               {"article_id": article_id, "text_hash": text_hash, "shingle_count": len(hashed),
+                "signature": signature_bytes(hashed) if hashed else None},
+               conflict=["article_id"], update=["text_hash", "shingle_count", "signature"])
+        count += 1
+    return count
+
+
+def refresh_signatures(engine) -> int:
+    """Compute the signatures that are missing or stale, BATCH articles per transaction; returns
+    how many were computed. Only those articles' texts are read, one batch at a time."""
+    with unit_of_work(engine) as session:
+        scheme = session.get(KronikaState, SCHEME_KEY)
+        if scheme is None or scheme.value != SCHEME:
+            session.execute(delete(ArticleSignature))
+            upsert(session, KronikaState, {"key": SCHEME_KEY, "value": SCHEME}, conflict=["key"], update=["value"])
+    with unit_of_work(engine) as session:
+        ids = _stale_ids(session)
+    computed = 0
+    for start in range(0, len(ids), BATCH):
+        with unit_of_work(engine) as session:
+            computed += _store_signatures(session, ids[start:start + BATCH])
+    return computed
+
+
+def _candidate_pairs(session) -> set[tuple[int, int]]:
+    """Article-id pairs (same language) that share an LSH bucket, from the stored signatures."""
+    rows = session.execute(
+        select(ArticleSignature.article_id, Article.language, ArticleSignature.signature)
+        .join(Article, Article.id == ArticleSignature.article_id)
+        .where(ArticleSignature.shingle_count >= MIN_SHINGLES,
+               ArticleSignature.text_hash.is_not_distinct_from(Article.text_hash))
+        .order_by(ArticleSignature.article_id))
+    by_language: dict[str | None, tuple[list[int], list[bytes]]] = defaultdict(lambda: ([], []))
+    for article_id, language, signature in rows:
+        ids, signatures = by_language[language]
+        ids.append(article_id)
+        signatures.append(bytes(signature))
+    pairs: set[tuple[int, int]] = set()
+    for ids, signatures in by_language.values():
+        pairs.update((ids[i], ids[j]) for i, j in candidate_pairs(signatures))
+    return pairs
+
+
+def update_story_clusters(engine, stats: Counter | None = None) -> int:
+    """Bring story_clusters up to date with every article's latest text; returns the number of clusters.
+
+    `stats`, when given, counts `signatures_computed`, `candidate_pairs` and `candidate_articles`
+    (the articles whose text was read for the exact check).
+
+    The fingerprint of the articles it was computed from is stored in the same transaction as the
+    clusters, so a run killed before this commit leaves a stale fingerprint and the next extract
+    recomputes.
+    """
+    stats = Counter() if stats is None else stats
+    stats["signatures_computed"] += refresh_signatures(engine)
     with unit_of_work(engine) as session:
         upsert(session, KronikaState, {"key": STATE_KEY, "value": articles_fingerprint(session)},
                conflict=["key"], update=["value"])
-        rows = session.execute(select(Article.id, Article.source, Article.url, Article.text, Article.published_at,
-                                      Article.title, Article.language)).all()
-        ids = {(r.source, r.url): r.id for r in rows}
-        by_language: dict[str | None, list[Item]] = defaultdict(list)
-        for r in rows:
-            by_language[r.language].append(Item((r.source, r.url), r.text, r.published_at, r.title))
+        # articles another extract changed since the batches above (usually none)
+        stats["signatures_computed"] += _store_signatures(session, _stale_ids(session))
+        pairs = _candidate_pairs(session)
+        candidates = sorted({article_id for pair in pairs for article_id in pair})
+        stats["candidate_pairs"] += len(pairs)
+        stats["candidate_articles"] += len(candidates)
+        items: dict[int, Item] = {}
+        sets: dict[int, set[int]] = {}
+        for start in range(0, len(candidates), BATCH):
+            for r in session.execute(select(Article.id, Article.source, Article.url, Article.text,
+                                            Article.published_at, Article.title)
+                                     .where(Article.id.in_(candidates[start:start + BATCH]))):
+                items[r.id] = Item((r.source, r.url), None, r.published_at, r.title)
+                sets[r.id] = shingles(r.text)
+        clusters = ordered(linked(pairs, sets), items, sets)
+        ids = {item.key: article_id for article_id, item in items.items()}
         session.execute(delete(StoryClusterArticle))
         session.execute(delete(StoryCluster))
-        count = 0
-        for language in sorted(by_language, key=lambda lang: lang or ""):
-            for members in group(by_language[language]):
-                items = [item for item, _ in members]
-                cluster = StoryCluster(key=cluster_key(items), title=items[0].title,
-                                       first_published_at=items[0].published_at, articles=len(items),
-                                       sources=len({item.key[0] for item in items}))
-                session.add(cluster)
-                session.flush()
-                session.add_all(StoryClusterArticle(article_id=ids[item.key], cluster_id=cluster.id, similarity=score)
-                                for item, score in members)
-                count += 1
-    return count
+        for members in clusters:
+            cluster_items = [item for item, _ in members]
+            cluster = StoryCluster(key=cluster_key(cluster_items), title=cluster_items[0].title,
+                                   first_published_at=cluster_items[0].published_at, articles=len(cluster_items),
+                                   sources=len({item.key[0] for item in cluster_items}))
+            session.add(cluster)
+            session.flush()
+            session.add_all(StoryClusterArticle(article_id=ids[item.key], cluster_id=cluster.id, similarity=score)
+                            for item, score in members)
+    return len(clusters)

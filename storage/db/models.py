@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -310,6 +311,22 @@ class StoryClusterArticle(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("story_clusters.id", ondelete="CASCADE"), index=True)
     similarity: Mapped[float] = mapped_column(Float)  # estimated Jaccard with the cluster's first member
+
+
+class ArticleSignature(Base):
+    """An article's MinHash signature, kept so that story clustering hashes only new or changed texts.
+
+    Derived from the article's latest text (kronika.clusters); `text_hash` is the article's
+    `text_hash` it was computed from, so a row whose value differs from the article's is stale.
+    """
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+    shingle_count: Mapped[int] = mapped_column(Integer)  # distinct word 3-shingles of the text
+    # 64 MinHash values, 8 bytes big-endian each (512 bytes); NULL for a text without shingles
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class KronikaState(Base):

@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
-from sqlalchemy import JSON, BigInteger, Boolean, Connection, Engine, Float, Integer, Select, Table, func, select
+from sqlalchemy import (JSON, BigInteger, Boolean, Connection, Engine, Float, Integer, LargeBinary, Select, Table, func,
+                        select)
 
 from kronika.storage.db.models import Base, UTCDateTime
 from kronika.storage.db.views import views
@@ -100,6 +101,8 @@ def stream(connection: Connection, stmt: Select, batch: int = BATCH_ROWS) -> Ite
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, (bytes, memoryview)):  # binary columns (article_signatures.signature) as hex
+        return bytes(value).hex()
     return value
 
 
@@ -154,6 +157,8 @@ def arrow_schema(table: Table):
             arrow = pa.int64()
         elif isinstance(kind, Float):
             arrow = pa.float64()
+        elif isinstance(kind, LargeBinary):
+            arrow = pa.binary()
         elif isinstance(kind, JSON):
             arrow = pa.list_(pa.string()) if column.name in STRING_LISTS else pa.string()
         else:
@@ -174,6 +179,8 @@ class ParquetWriter:
     def _value(self, name: str, value: Any) -> Any:
         if name in self.json_columns and value is not None:
             return json.dumps(value, ensure_ascii=False)
+        if isinstance(value, memoryview):
+            return bytes(value)
         return value
 
     def write(self, rows: list[dict]) -> None:

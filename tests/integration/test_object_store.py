@@ -110,6 +110,11 @@ def test_crawls_publish_warc_files_to_the_bucket_and_every_reader_reads_them_bac
     assert got.exit_code == 0, got.output
     assert " ".join(expected.paragraphs[0].split()) in " ".join(json.loads(got.stdout)["text"].split())
 
+    # status sizes the archive from the bucket
+    status = json.loads(_cli(remote_env, "status", "--json").stdout)
+    in_bucket = sum(fs.size(name) for name in _objects(fs, "*/*"))
+    assert status["archive"]["dir"] == f"s3://{BUCKET}/archive" and status["archive"]["bytes"] >= in_bucket > 0
+
     # index again: nothing new; extract everything again from the bucket, with two workers: same rows
     counts = row_counts(env.database_url)
     again = _cli(remote_env, "index", "--json")
