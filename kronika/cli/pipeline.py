@@ -127,12 +127,17 @@ def run(ctx, source: str | None, all_sources: bool, recapture_all: bool, as_json
             outcome = run_source(item, recapture_all=recapture_all)
         results.append({"source": item.name, "run_id": outcome.crawl.run_id,
                         "pages": outcome.crawl.stats.get("downloader/response_count", 0),
-                        "warc_files": outcome.crawl.warc_files, **dict(outcome.extract.counts)})
+                        "warc_files": outcome.crawl.warc_files, **dict(outcome.extract.counts),
+                        "check_failed": outcome.check.failed})
     if as_json:
         emit_json(results)
     else:
         for row in results:
             console.print(row)
+    broken = [f"{row['source']}: {'; '.join(row['check_failed'])}" for row in results if row["check_failed"]]
+    if broken:
+        # the same data-quality checks as the DAG's `check` task: a run that stored nothing useful fails
+        raise KnownError("check failed: " + " | ".join(broken))
 
 
 @main.command()

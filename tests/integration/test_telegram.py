@@ -258,6 +258,16 @@ def test_changed_markup_fails_loudly_and_is_counted_for_the_check(sqlite_env, mi
     assert "ERROR" in log and "MARKUP CHANGED?" in log
     outcome = check("zarichna-redesign", sqlite_env, raise_on_failure=False)
     assert any("yielded no posts" in problem for problem in outcome.failed)
+    assert result.check.failed == outcome.failed, "run_source checks the run as the DAG does"
+
+    # `kronika run` runs the same check and exits 1 with its reason on one line
+    from click.testing import CliRunner
+
+    from kronika.cli import main
+
+    cli = CliRunner().invoke(main, ["run", "zarichna-redesign"], catch_exceptions=False)
+    assert cli.exit_code == 1
+    assert "check failed: zarichna-redesign:" in cli.stderr and "markup may have changed" in cli.stderr
 
 
 def test_429_with_retry_after_is_honoured(sqlite_env, mirror, channels):
