@@ -24,22 +24,28 @@ _TOKENS = re.compile(r"\s+|[^\s]+")
 
 
 # ------------------------------------------------------------------------------------ diffs
-def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
-    """The change from `old` to `new` as (op, text) runs: "=" kept, "-" removed, "+" added.
+def word_opcodes(old: str | None, new: str | None) -> list[tuple[str, str, str]]:
+    """difflib's opcodes over words, as (tag, old text, new text): the one word diff of Kronika.
 
-    Words are compared with the whitespace between them, so joining the "=" and "+" runs gives
-    `new` back exactly, and the "=" and "-" runs give `old`.
-    """
+    Words are compared with the whitespace between them, so the old texts joined give `old` back
+    exactly and the new texts give `new`. `word_diff` (web view, timeline) and `kronika diff
+    --json` are two renderings of these opcodes."""
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    return [(tag, "".join(a[i1:i2]), "".join(b[j1:j2]))
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()]
+
+
+def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
+    """The change from `old` to `new` as (op, text) runs: "=" kept, "-" removed, "+" added."""
     runs: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, removed, added in word_opcodes(old, new):
         if tag == "equal":
-            runs.append(("=", "".join(a[i1:i2])))
+            runs.append(("=", removed))
             continue
-        if i2 > i1:
-            runs.append(("-", "".join(a[i1:i2])))
-        if j2 > j1:
-            runs.append(("+", "".join(b[j1:j2])))
+        if removed:
+            runs.append(("-", removed))
+        if added:
+            runs.append(("+", added))
     return runs
 
 

@@ -27,14 +27,15 @@ def _session():
 
 
 def _when(value: str | None) -> datetime | None:
-    """An ISO 8601 date or time; without an offset it is taken as UTC."""
+    """ISO 8601 or a WARC timestamp prefix (one parser for every command: `parse_when`), in UTC."""
+    from kronika.storage.warc.retrieve import parse_when
+
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not an ISO 8601 date or time: {value!r} (e.g. 2026-01-14 or 2026-01-14T06:00+02:00)")
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        return parse_when(value).astimezone(timezone.utc)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _table_names() -> str:

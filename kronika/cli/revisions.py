@@ -1,15 +1,14 @@
 """`kronika diff URL`: what changed between two versions of an article or a Telegram post.
 
 Word-level: the texts are split into words (whitespace kept apart from words, so paragraphs stay
-readable) and compared with difflib; changed fields (title, dates, authors; for posts, edited
-and media) are listed beside the text.
+readable) and compared with difflib (`kronika.browse.word_opcodes`, shared with the web view);
+changed fields (title, dates, authors; for posts, edited and media) are listed beside the text.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 from rich.text import Text
@@ -19,7 +18,6 @@ from kronika.cli.base import KnownError, console, emit_json, main, one_line_erro
 from kronika.settings import Environment
 
 _TELEGRAM_POST = re.compile(r"^https?://(?:www\.)?t(?:elegram)?\.me/(?:s/)?([A-Za-z0-9_]{3,64})/(\d+)/?(?:[?#].*)?$")
-_TOKEN = re.compile(r"\s+|[^\s]+")
 
 
 @dataclass
@@ -33,12 +31,9 @@ class Version:
 
 def word_diff(old: str, new: str) -> list[dict]:
     """Opcodes over words: [{"op": equal|insert|delete|replace, "from": ..., "to": ...}]."""
-    a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    ops = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        ops.append({"op": tag, "from": "".join(a[i1:i2]), "to": "".join(b[j1:j2])})
-    return ops
+    from kronika.browse import word_opcodes
+
+    return [{"op": tag, "from": removed, "to": added} for tag, removed, added in word_opcodes(old, new)]
 
 
 def changed_fields(old: dict, new: dict) -> dict:
@@ -47,13 +42,14 @@ def changed_fields(old: dict, new: dict) -> dict:
 
 
 def parse_time(value: str | None) -> datetime | None:
+    from kronika.storage.warc.retrieve import parse_when
+
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise KnownError(f"not a time like 2026-01-14 or 2026-01-14T10:00:00+00:00: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return parse_when(value)
+    except ValueError as exc:
+        raise KnownError(str(exc)) from None
 
 
 def _iso(value) -> str | None:
