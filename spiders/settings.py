@@ -16,6 +16,9 @@ DOWNLOADER_MIDDLEWARES = {
     "kronika.spiders.recorder.WarcRecorderMiddleware": 990,
 }
 
+# the network guard's connect-time check: a host name resolving to a private address is refused
+TWISTED_DNS_RESOLVER = "kronika.spiders.netguard.GuardedResolver"
+
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False  # news pages do not need them, and a cookie is a secret in a WARC
 TELNETCONSOLE_ENABLED = False

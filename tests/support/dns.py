@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from twisted.internet import defer
 
-from scrapy.resolver import CachingThreadedResolver
+from kronika.spiders.netguard import GuardedResolver
 
 
-class FixedHostsResolver(CachingThreadedResolver):
+class FixedHostsResolver(GuardedResolver):
+    """The production resolver (guard included) with some names answered from the test's table."""
+
     hosts: dict[str, str] = {}
 
     @classmethod
@@ -21,5 +23,8 @@ class FixedHostsResolver(CachingThreadedResolver):
 
     def getHostByName(self, name, timeout=()):  # noqa: N802 (Twisted's name)
         if name in self.hosts:
-            return defer.succeed(self.hosts[name])
+            answer = defer.succeed(self.hosts[name])
+            if not self.allow_private:
+                answer.addCallback(self._judge, name)
+            return answer
         return super().getHostByName(name, timeout)
