@@ -15,7 +15,8 @@ The work is incremental, with the result of `group()` over every article (tests 
   from; only articles without one or whose text changed since are hashed again, a batch at a
   time (the MinHash is what cost minutes at a few thousand articles; docs/performance.md);
 - the stored signatures (512 bytes an article) are banded into LSH buckets one band at a time;
-- only the articles of candidate pairs have their text read and shingled for the exact check.
+- only the articles of candidate pairs have their text read and shingled for the exact check,
+  a few components of the candidate graph at a time (a cluster never spans two).
 
 Signatures are committed batch by batch (a killed run keeps them: each names the text it is
 from); the clusters and the fingerprint of the articles they were computed from are rewritten in
@@ -27,10 +28,10 @@ import hashlib
 import random
 import re
 from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
-from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from sqlalchemy import delete, func, or_, select
@@ -49,7 +50,7 @@ JACCARD = 0.2  # and a real part of both overall (not one sentence quoted in a l
 
 VALUE_BYTES = 8  # each MinHash value is below 2**61
 BAND_BYTES = PERMUTATIONS // BANDS * VALUE_BYTES
-BATCH = 500  # articles hashed per transaction, and ids per IN (...) when reading texts
+BATCH = 200  # articles hashed per transaction; articles whose texts are read and checked at a time
 # Stored signatures are only valid for the scheme that computed them: changing any of these
 # (or the shingle hash) must change this string, which discards every stored signature.
 SCHEME = f"minhash: {SHINGLE}-word shingles, blake2b-64, {PERMUTATIONS} permutations, seed 20260125"
@@ -108,8 +109,8 @@ def candidate_pairs(signatures: Sequence[bytes]) -> set[tuple[int, int]]:
     return pairs
 
 
-def linked(pairs: Iterable[tuple[K, K]], sets: Mapping[K, set[int]]) -> list[list[K]]:
-    """Groups of two or more keys joined by candidate pairs that pass the exact shingle check."""
+def connected(pairs: Iterable[tuple[K, K]]) -> list[list[K]]:
+    """The connected components of the graph these pairs are the edges of (each of 2+ keys)."""
     parent: dict[K, K] = {}
 
     def root(key: K) -> K:
@@ -120,13 +121,20 @@ def linked(pairs: Iterable[tuple[K, K]], sets: Mapping[K, set[int]]) -> list[lis
         return key
 
     for a, b in pairs:
-        overlap, jaccard = similarity(sets[a], sets[b])
-        if overlap >= OVERLAP and jaccard >= JACCARD:
-            parent[root(a)] = root(b)
+        parent[root(a)] = root(b)
     groups: dict[K, list[K]] = defaultdict(list)
     for key in list(parent):
         groups[root(key)].append(key)
-    return [members for members in groups.values() if len(members) > 1]
+    return list(groups.values())
+
+
+def linked(pairs: Iterable[tuple[K, K]], sets: Mapping[K, set[int]]) -> list[list[K]]:
+    """Groups of two or more keys joined by candidate pairs that pass the exact shingle check."""
+    def same_story(a: set[int], b: set[int]) -> bool:
+        overlap, jaccard = similarity(a, b)
+        return overlap >= OVERLAP and jaccard >= JACCARD
+
+    return connected((a, b) for a, b in pairs if same_story(sets[a], sets[b]))
 
 
 def ordered(groups: Iterable[list[K]], items: Mapping[K, Item], sets: Mapping[K, set[int]]
@@ -242,6 +250,52 @@ def _candidate_pairs(session) -> set[tuple[int, int]]:
     return pairs
 
 
+def _check_candidates(session, pairs: set[tuple[int, int]], stats: Counter
+                      ) -> tuple[list[list[tuple[Item, float]]], dict[tuple[str, str], int]]:
+    """The clusters among the candidate pairs, reading texts for about BATCH articles at a time.
+
+    A cluster never spans two components of the candidate graph, so the components are checked
+    a few at a time and their shingle sets dropped after: memory follows the largest component,
+    not the number of syndicated articles in the archive.
+    """
+    components = connected(pairs)
+    component_of = {article_id: number for number, members in enumerate(components) for article_id in members}
+    pairs_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pair in pairs:
+        pairs_of[component_of[pair[0]]].append(pair)
+    clusters: list[list[tuple[Item, float]]] = []
+    ids: dict[tuple[str, str], int] = {}
+
+    def check(numbers: list[int]) -> None:
+        wanted = sorted(article_id for number in numbers for article_id in components[number])
+        stats["candidate_articles"] += len(wanted)
+        items: dict[int, Item] = {}
+        sets: dict[int, set[int]] = {}
+        for start in range(0, len(wanted), BATCH):
+            for r in session.execute(select(Article.id, Article.source, Article.url, Article.text,
+                                            Article.published_at, Article.title)
+                                     .where(Article.id.in_(wanted[start:start + BATCH]))):
+                items[r.id] = Item((r.source, r.url), None, r.published_at, r.title)
+                sets[r.id] = shingles(r.text)
+        found = ordered(linked((pair for number in numbers for pair in pairs_of[number]), sets), items, sets)
+        clusters.extend(found)
+        id_of = {item.key: article_id for article_id, item in items.items()}
+        ids.update((item.key, id_of[item.key]) for members in found for item, _ in members)
+
+    batch: list[int] = []
+    size = 0
+    for number, members in enumerate(components):
+        batch.append(number)
+        size += len(members)
+        if size >= BATCH:
+            check(batch)
+            batch, size = [], 0
+    if batch:
+        check(batch)
+    clusters.sort(key=lambda c: c[0][0].key)
+    return clusters, ids
+
+
 def update_story_clusters(engine, stats: Counter | None = None) -> int:
     """Bring story_clusters up to date with every article's latest text; returns the number of clusters.
 
@@ -260,19 +314,8 @@ def update_story_clusters(engine, stats: Counter | None = None) -> int:
         # articles another extract changed since the batches above (usually none)
         stats["signatures_computed"] += _store_signatures(session, _stale_ids(session))
         pairs = _candidate_pairs(session)
-        candidates = sorted({article_id for pair in pairs for article_id in pair})
         stats["candidate_pairs"] += len(pairs)
-        stats["candidate_articles"] += len(candidates)
-        items: dict[int, Item] = {}
-        sets: dict[int, set[int]] = {}
-        for start in range(0, len(candidates), BATCH):
-            for r in session.execute(select(Article.id, Article.source, Article.url, Article.text,
-                                            Article.published_at, Article.title)
-                                     .where(Article.id.in_(candidates[start:start + BATCH]))):
-                items[r.id] = Item((r.source, r.url), None, r.published_at, r.title)
-                sets[r.id] = shingles(r.text)
-        clusters = ordered(linked(pairs, sets), items, sets)
-        ids = {item.key: article_id for article_id, item in items.items()}
+        clusters, ids = _check_candidates(session, pairs, stats)
         session.execute(delete(StoryClusterArticle))
         session.execute(delete(StoryCluster))
         for members in clusters:
