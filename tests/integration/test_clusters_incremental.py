@@ -265,3 +265,18 @@ def test_bench_clusters_checks_its_incremental_runs_against_a_full_recompute():
     assert result["cold"]["signatures_computed"] == 150
     assert result["warm"]["signatures_computed"] == result["added"] + result["retexted"] == 7 + 5
     assert all(result[name]["peak_rss_mb"] > 0 for name in ("baseline", "cold", "baseline_after", "warm"))
+
+
+def test_minhash_in_numpy_is_the_exact_formula():
+    # the vectorised signature equals min of (a*(h mod p) + b) mod p, p = 2**31 - 1, value for value,
+    # also across numpy's blocks of shingles
+    import random
+
+    from kronika import clusters
+
+    rng = random.Random(7)
+    for size in (1, 8, 500, clusters._ROWS_AT_ONCE * 2 + 3):
+        hashed = {rng.getrandbits(64) for _ in range(size)}
+        expected = tuple(min((a * (h % clusters._PRIME) + b) % clusters._PRIME for h in hashed)
+                         for a, b in clusters._COEFFICIENTS)
+        assert clusters.minhash(hashed) == expected
