@@ -30,6 +30,11 @@ WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
 GZIP_LEVEL = 6  # gzip's own default: the usual balance of size and speed
+# A body the server already compressed (gzip, br, ...) does not shrink again: its record's gzip
+# member is written "stored" (level 0), which costs a tenth of the CPU for ~2% more bytes (the WARC
+# and HTTP headers stay uncompressed). Still one valid gzip member per record.
+STORED_LEVEL = 0
+_COMPRESSED_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd", "compress"})
 
 
 def payload_digest(body: bytes) -> str:
@@ -130,12 +135,12 @@ class RollingWarcWriter:
             self.close()  # removes the empty file: the next exchange starts a new one, warcinfo first
             raise
 
-    def _write(self, record) -> None:
+    def _write(self, record, level: int = GZIP_LEVEL) -> None:
         """One record, one gzip member, appended to the file."""
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.write_record(record)
-        member = memoryview(_gzip_member(self._buffer.getvalue()))
+        member = memoryview(_gzip_member(self._buffer.getvalue(), level))
         while member:  # a raw write may take only part of it
             member = member[self._fh.write(member):]
 
@@ -222,7 +227,7 @@ class RollingWarcWriter:
 
         offset = self._fh.tell()
         try:
-            self._write(response)
+            self._write(response, STORED_LEVEL if revisit is None and _already_compressed(exchange) else GZIP_LEVEL)
             length = self._fh.tell() - offset
             self._write(request)
             if metadata:
@@ -242,8 +247,15 @@ class RollingWarcWriter:
                              payload_digest=digest)
 
 
-def _gzip_member(data: bytes) -> bytes:
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+def _already_compressed(exchange: HttpExchange) -> bool:
+    for name, value in exchange.response_headers:
+        if name.lower() == "content-encoding":
+            return any(part.strip().lower() in _COMPRESSED_ENCODINGS for part in value.split(","))
+    return False
+
+
+def _gzip_member(data: bytes, level: int = GZIP_LEVEL) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
     return compressor.compress(data) + compressor.flush()
 
 

@@ -134,3 +134,23 @@ def test_cdxj_indexer_agrees_on_offsets(tmp_path):
              or '"mime"' in line]
     responses = {(int(entry["offset"]), int(entry["length"])) for entry in lines if entry.get("status") == "200"}
     assert {(w.offset, w.length) for w in written} <= responses
+
+
+def test_an_already_compressed_body_is_stored_not_deflated_again(tmp_path):
+    # the response record of a gzip-encoded body is a "stored" gzip member (deflate block type 00):
+    # about as long as the record itself; a plain body is deflated as usual. Both read back whole.
+    text = b"<html><body>" + b"<p>The council met and decided nothing at length.</p>" * 200 + b"</body></html>"
+    with RollingWarcWriter(tmp_path, "t", {}) as writer:
+        encoded = writer.write_exchange(exchange(url="http://news.example/gz.html", body=text, gzip_body=True))
+        plain = writer.write_exchange(exchange(url="http://news.example/plain.html", body=text))
+        path = writer.current_path
+    data = path.read_bytes()
+    for written in (encoded, plain):
+        member = data[written.offset:written.offset + written.length]
+        assert gzip.decompress(member).startswith(b"WARC/1.1\r\n")
+    stored = data[encoded.offset:encoded.offset + encoded.length]
+    assert stored[10] & 0b110 == 0, "BTYPE of the first deflate block: 00 = stored"
+    assert encoded.length > len(gzip.decompress(stored)), "a stored member is a little longer than its content"
+    assert plain.length < len(text) / 5, "a plain body is still compressed"
+    assert read_response(path, encoded.offset).body == text
+    assert warcio_check(path).returncode == 0
