@@ -217,22 +217,36 @@ def _stale_ids(session) -> list[int]:
     return list(session.scalars(query))
 
 
-def _store_signatures(session, ids: Sequence[int]) -> int:
+def text_key(text: str | None) -> bytes:
+    """What a precomputed signature is looked up by: a digest of the text itself."""
+    return hashlib.blake2b((text or "").encode(), digest_size=16).digest()
+
+
+def text_signature(text: str | None) -> tuple[int, bytes | None]:
+    """(shingle count, signature bytes or None) of a text: what `article_signatures` stores."""
+    hashed = shingles(text)
+    return len(hashed), signature_bytes(hashed) if hashed else None
+
+
+def _store_signatures(session, ids: Sequence[int], known: Mapping[bytes, tuple[int, bytes | None]] | None = None) -> int:
     rows = session.execute(select(Article.id, Article.text, Article.text_hash).where(Article.id.in_(ids)))
     count = 0
     for article_id, text, text_hash in rows:
-        hashed = shingles(text)
+        found = known.get(text_key(text)) if known else None
+        shingle_count, signature = found if found is not None else text_signature(text)
         upsert(session, ArticleSignature,
-               {"article_id": article_id, "text_hash": text_hash, "shingle_count": len(hashed),
-                "signature": signature_bytes(hashed) if hashed else None},
+               {"article_id": article_id, "text_hash": text_hash, "shingle_count": shingle_count,
+                "signature": signature},
                conflict=["article_id"], update=["text_hash", "shingle_count", "signature"])
         count += 1
     return count
 
 
-def refresh_signatures(engine) -> int:
+def refresh_signatures(engine, known: Mapping[bytes, tuple[int, bytes | None]] | None = None) -> int:
     """Compute the signatures that are missing or stale, BATCH articles per transaction; returns
-    how many were computed. Only those articles' texts are read, one batch at a time."""
+    how many were computed. Only those articles' texts are read, one batch at a time. `known`
+    maps `text_key(text)` to `text_signature(text)` already computed elsewhere (extract's parse
+    workers do it in parallel), so those texts are not shingled again here."""
     with unit_of_work(engine) as session:
         scheme = session.get(KronikaState, SCHEME_KEY)
         if scheme is None or scheme.value != SCHEME:
@@ -243,7 +257,7 @@ def refresh_signatures(engine) -> int:
     computed = 0
     for start in range(0, len(ids), BATCH):
         with unit_of_work(engine) as session:
-            computed += _store_signatures(session, ids[start:start + BATCH])
+            computed += _store_signatures(session, ids[start:start + BATCH], known)
     return computed
 
 
@@ -312,18 +326,20 @@ def _check_candidates(session, pairs: set[tuple[int, int]], stats: Counter
     return clusters, ids
 
 
-def update_story_clusters(engine, stats: Counter | None = None) -> int:
+def update_story_clusters(engine, stats: Counter | None = None,
+                          known: Mapping[bytes, tuple[int, bytes | None]] | None = None) -> int:
     """Bring story_clusters up to date with every article's latest text; returns the number of clusters.
 
     `stats`, when given, counts `signatures_computed`, `candidate_pairs` and `candidate_articles`
-    (the articles whose text was read for the exact check).
+    (the articles whose text was read for the exact check). `known`: signatures computed already,
+    by text (see `refresh_signatures`).
 
     The fingerprint of the articles it was computed from is stored in the same transaction as the
     clusters, so a run killed before this commit leaves a stale fingerprint and the next extract
     recomputes.
     """
     stats = Counter() if stats is None else stats
-    stats["signatures_computed"] += refresh_signatures(engine)
+    stats["signatures_computed"] += refresh_signatures(engine, known)
     with unit_of_work(engine) as session:
         upsert(session, KronikaState, {"key": STATE_KEY, "value": articles_fingerprint(session)},
                conflict=["key"], update=["value"])

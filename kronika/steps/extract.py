@@ -16,6 +16,7 @@ from typing import BinaryIO, Callable
 
 from sqlalchemy import select
 
+from kronika.clusters import text_key, text_signature
 from kronika.settings import Environment
 from kronika.normalise.articles import (GONE_STATUSES, load_article, mark_article_gone, parse_capture,
                                        store_article)
@@ -94,17 +95,19 @@ def extraction_rules() -> dict[str, dict[str, str]]:
             if isinstance(s, NewsSource) and s.extraction is not None}
 
 
-def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[str, object]]]:
+def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[str, object]], dict]:
     """In a worker process: read and parse every article capture of one WARC file.
 
-    Only parsing runs here (the expensive part); the main process writes, one transaction per
-    file, in file order, so the rows are the same as a single-process run.
+    Only parsing runs here (the expensive part), with each text's MinHash signature for the story
+    clustering; the main process writes, one transaction per file, in file order, so the rows are
+    the same as a single-process run.
     """
     from kronika.storage.db.engine import make_engine
 
     database_url, archive_dir, file_id, rules = job
     engine = make_engine(database_url)
     parsed: dict[int, tuple[str, object]] = {}
+    signatures: dict[bytes, tuple[int, bytes | None]] = {}
     try:
         with unit_of_work(engine) as session:
             source = session.get(WarcFile, file_id).source
@@ -122,12 +125,15 @@ def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[s
                     if response is None:
                         parsed[capture.id] = ("missing", None)
                         continue
-                    parsed[capture.id] = ("ok", parse_capture(response, capture.url, rules.get(source)))
+                    record = parse_capture(response, capture.url, rules.get(source))
+                    parsed[capture.id] = ("ok", record)
+                    # the story clustering's MinHash, here in the pool rather than after, in one process
+                    signatures[text_key(record.text)] = text_signature(record.text)
             finally:
                 reader.close()
     finally:
         engine.dispose()
-    return file_id, parsed
+    return file_id, parsed, signatures
 
 
 def extract(env: Environment | None = None, all_files: bool = False, source: str | None = None,
@@ -150,6 +156,7 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
         if source:
             query = query.where(WarcFile.source == source)
         file_ids = list(session.scalars(query))
+    known_signatures: dict[bytes, tuple[int, bytes | None]] = {}
     if workers > 1 and len(file_ids) > 1:
         import multiprocessing
 
@@ -157,8 +164,9 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
         context = multiprocessing.get_context("spawn")
         with context.Pool(min(workers, len(file_ids))) as pool:
             jobs = [(env.database_url, str(env.archive_dir), file_id, rules) for file_id in file_ids]
-            for file_id, parsed in pool.imap(_parse_file, jobs):
+            for file_id, parsed, signatures in pool.imap(_parse_file, jobs):
                 _load_file(engine, env, file_id, parsed, rules, result, progress)
+                known_signatures.update(signatures)
     else:
         for file_id in file_ids:
             _load_file(engine, env, file_id, {}, rules, result, progress)
@@ -169,7 +177,7 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
     from kronika.clusters import clusters_are_current, update_story_clusters
 
     if not clusters_are_current(engine):
-        result.counts["story_clusters"] = update_story_clusters(engine)
+        result.counts["story_clusters"] = update_story_clusters(engine, known=known_signatures)
     return result
 
 
