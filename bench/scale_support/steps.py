@@ -43,10 +43,10 @@ def run_extract(args: dict) -> dict:
     clustering = {"seconds": 0.0}
     update = kronika.clusters.update_story_clusters
 
-    def timed_update(engine):
+    def timed_update(engine, *args, **kwargs):
         started = time.perf_counter()
         try:
-            return update(engine)
+            return update(engine, *args, **kwargs)
         finally:
             clustering["seconds"] += time.perf_counter() - started
 
