@@ -13,15 +13,7 @@ from kronika.settings import Environment
 from kronika.storage.db.engine import current_revisions, open_database, unit_of_work
 from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRun, Source, TelegramPost,
                                        TelegramPostEvent, TelegramPostVersion, TelegramPostView, WarcFile)
-
-
-def _dir_size(path) -> int:
-    """WARC bytes below a folder of the archive (a `UPath` folder of an object store: every byte)."""
-    from kronika.storage.warc.paths import is_remote, tree_size
-
-    if is_remote(path):
-        return tree_size(path)
-    return sum(p.stat().st_size for p in path.rglob("*.warc.gz*") if p.is_file()) if path.exists() else 0
+from kronika.storage.warc.paths import tree_size
 
 
 def next_run(schedule: str | None, after: datetime) -> datetime | None:
@@ -96,7 +88,7 @@ def source_summaries(env: Environment, schedules: dict[str, str | None] | None =
                                         if key.startswith("downloader/response_status_count/")},
                 "bytes_received": stats.get("downloader/response_bytes", 0),
                 "warc_files": files, "warc_records": int(records),
-                "archive_bytes": _dir_size(env.archive_dir / source.name),
+                "archive_bytes": tree_size(env.archive_dir / source.name),
                 "articles": articles, "article_versions": article_versions,
                 "posts": posts, "post_versions": post_versions,
                 "last_run_id": last.id if last else None,
@@ -126,7 +118,7 @@ def status_report(env: Environment, schedules: dict[str, str | None] | None = No
         "generated_at": now.isoformat(),
         "database": {"url": engine.url.render_as_string(hide_password=True), "dialect": engine.dialect.name,
                      "bytes": database_bytes(engine), "schema_revisions": sorted(current_revisions(engine))},
-        "archive": {"dir": str(env.archive_dir), "bytes": _dir_size(env.archive_dir)},
+        "archive": {"dir": str(env.archive_dir), "bytes": tree_size(env.archive_dir)},
         "failing": [s["source"] for s in sources if s["last_run_status"] == "failed"],
         "sources": sources,
     }

@@ -378,12 +378,10 @@ class Environment:
 
     @classmethod
     def from_env(cls) -> "Environment":
-        from kronika.storage.warc.paths import archive_root
-
         return cls(
             database_url=os.environ.get("KRONIKA_DATABASE_URL", "sqlite:///data/kronika.db"),
-            archive_dir=archive_root(os.environ.get("KRONIKA_ARCHIVE_DIR", "data/archive")),
-            spool_dir=Path(os.environ.get("KRONIKA_SPOOL_DIR", "data/spool")),
+            archive_dir=os.environ.get("KRONIKA_ARCHIVE_DIR", "data/archive"),
+            spool_dir=os.environ.get("KRONIKA_SPOOL_DIR", "data/spool"),
         )
 
     @property

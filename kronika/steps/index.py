@@ -20,7 +20,8 @@ from sqlalchemy import select
 from kronika.settings import Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun, Source, WarcFile
-from kronika.storage.warc.cdxj import INDEX_DIR, INDEX_NAME, cdxj_lines, collection_index, covered_files, index_records, merge_into, urlkey
+from kronika.storage.warc.cdxj import (INDEX_DIR, INDEX_NAME, cdxj_lines, collection_index, covered_files,
+                                       index_records, merge_into, urlkey)
 from kronika.storage.warc.paths import archive_root, file_size, list_files, open_binary, relative_name
 from kronika.storage.warc.reader import parse_warc_date
 

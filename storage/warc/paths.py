@@ -51,8 +51,7 @@ def archive_path(archive_dir: Any, relative: str) -> Any:
     if (not text or "\0" in text or posix.is_absolute() or windows.is_absolute() or windows.drive
             or ".." in posix.parts or ".." in windows.parts):
         raise ValueError(f"refusing a WARC path outside the archive directory: {text!r}")
-    root = archive_root(archive_dir)
-    return root / posix if not is_remote(root) else root.joinpath(*posix.parts)
+    return archive_root(archive_dir).joinpath(*posix.parts)
 
 
 def relative_name(root: Any, path: Any) -> str:
@@ -83,12 +82,13 @@ def file_size(path: Any) -> int:
 
 
 def tree_size(root: Any) -> int:
-    """Bytes of every file below a directory (0 when it does not exist)."""
-    if is_remote(root):
-        return int(root.fs.du(root.path)) if root.exists() else 0
+    """Bytes below a folder of the archive, 0 when there is none: its WARC files (`.open` ones too)
+    on disk; every object under the prefix on an object store (one `du` listing, not a stat each)."""
     if not root.exists():
         return 0
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    if is_remote(root):
+        return int(root.fs.du(root.path))
+    return sum(p.stat().st_size for p in root.rglob("*.warc.gz*") if p.is_file())
 
 
 def write_atomically(path: Any, write: Callable[[IO], None], mode: str = "w") -> None:

@@ -21,10 +21,7 @@ class FixedHostsResolver(GuardedResolver):
         resolver.hosts = crawler.settings.getdict("KRONIKA_TEST_HOSTS")
         return resolver
 
-    def getHostByName(self, name, timeout=()):  # noqa: N802 (Twisted's name)
+    def _look_up(self, name, timeout):
         if name in self.hosts:
-            answer = defer.succeed(self.hosts[name])
-            if not self.allow_private:
-                answer.addCallback(self._judge, name)
-            return answer
-        return super().getHostByName(name, timeout)
+            return defer.succeed(self.hosts[name])
+        return super()._look_up(name, timeout)
