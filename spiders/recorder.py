@@ -41,11 +41,9 @@ def redact(headers: list[tuple[str, str]], secret_names: frozenset[str]) -> list
 
 
 def _headers(scrapy_headers) -> list[tuple[str, str]]:
-    pairs = []
-    for name, values in scrapy_headers.items():
-        for value in values:
-            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
-    return pairs
+    # latin-1: byte for byte, whatever the server sent
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in scrapy_headers.items() for value in values]
 
 
 class WarcRecorderMiddleware:

@@ -7,22 +7,29 @@ file is never written again, so a crash can only leave an `.open` file behind, w
 
 Digests are SHA-1 in base32 (`sha1:…`): the form pywb, cdxj-indexer, WACZ tooling and
 Heritrix-made archives all use for deduplication, so our revisits can refer across tools.
+
+Records are serialised here rather than by warcio's generic record builder: the crawl writes
+three records per page, and the builder's header objects, stream copies and second digest pass
+cost ~0.7 ms of the crawler's single CPU per page (bench/recorder.py, docs/performance.md),
+against ~0.15 ms for these few lines. warcio stays the reference: tests compare every record
+type with what its builder writes, and read everything back with it (`warcio check`).
 """
 from __future__ import annotations
 
+import base64
 import io
+import hashlib
 import os
 import socket
+import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
-from warcio.utils import Digester
-from warcio.warcwriter import WARCWriter
 
 from kronika import __version__
 
@@ -37,10 +44,21 @@ STORED_LEVEL = 0
 _COMPRESSED_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd", "compress"})
 
 
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+def _sha1(*parts: bytes) -> str:
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
+_EMPTY_DIGEST = _sha1(b"")
+
+
 def payload_digest(body: bytes) -> str:
-    digester = Digester("sha1")
-    digester.update(body)
-    return str(digester)
+    return _sha1(body) if body else _EMPTY_DIGEST  # most request bodies are empty
 
 
 def warc_date(moment: datetime) -> str:
@@ -83,6 +101,39 @@ class WrittenRecord:
     payload_digest: str
 
 
+# -- records -----------------------------------------------------------------------
+def http_head(first_line: str, headers: Sequence[tuple[str, str]]) -> bytes:
+    """The status or request line and the headers, as the HTTP block of a record starts.
+
+    Header values arrive decoded as latin-1 (byte for byte); a value that is not ASCII is written
+    the way warcio writes it (RFC 8187 percent-encoding), so every reader sees one form."""
+    text = first_line + "\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
+    if text.isascii():
+        return text.encode("ascii")
+    protocol, _, rest = first_line.partition(" ")
+    return StatusAndHeaders(rest, list(headers), protocol=protocol).to_ascii_bytes()
+
+
+def warc_record(warc_type: str, date: str, block: Sequence[bytes], content_type: str,
+                url: str | None = None, fields: Sequence[tuple[str, str]] = ()) -> tuple[str, bytes]:
+    """(WARC-Record-ID, the whole record) of a WARC/1.1 record whose block is the `block` parts.
+
+    `fields` are the record's other WARC headers (digests of the payload, concurrent records,
+    the revisit's target ...); the block digest and length are computed here."""
+    record_id = f"<urn:uuid:{uuid.uuid4()}>"
+    lines = [WARC_VERSION, f"WARC-Type: {warc_type}", f"WARC-Record-ID: {record_id}", f"WARC-Date: {date}"]
+    if url is not None:
+        lines.append(f"WARC-Target-URI: {url}")
+    for name, value in fields:
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"a line break in the WARC header {name}: {value!r}")
+        lines.append(f"{name}: {value}")
+    lines += [f"WARC-Block-Digest: {_sha1(*block)}", f"Content-Type: {content_type}",
+              f"Content-Length: {sum(len(part) for part in block)}"]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")  # WARC headers may be UTF-8
+    return record_id, b"".join((head, *block, b"\r\n\r\n"))
+
+
 class RollingWarcWriter:
     """Appends exchanges to WARC files in one directory, rolling over at `max_size` bytes."""
 
@@ -97,8 +148,7 @@ class RollingWarcWriter:
         self._serial = 0
         self._fh: io.FileIO | None = None
         self._open_path: Path | None = None
-        self._writer: WARCWriter | None = None
-        self._buffer: io.BytesIO | None = None
+        self._closed_path: Path | None = None  # the name the open file will have
         self._broken = False
 
     # -- lifecycle ---------------------------------------------------------------
@@ -119,30 +169,24 @@ class RollingWarcWriter:
         # the file, so a failed write (a full disk) can be cut back to the last complete record
         self._fh = open(path, "xb", buffering=0)
         self._open_path = path
-        # warcio serialises each record into a buffer; we gzip it as one member ourselves, at level 6:
-        # warcio's own gzip runs at level 9, which costs the crawl time for nothing on bodies that
-        # are mostly compressed already
-        self._buffer = io.BytesIO()
-        self._writer = WARCWriter(self._buffer, gzip=False, warc_version=WARC_VERSION)
+        self._closed_path = self._final_name(path)
         info = {"software": f"Kronika/{__version__}", "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "hostname": socket.gethostname(), **self.warcinfo}
-        record = self._writer.create_warcinfo_record(name, info)
+        _, record = warc_record("warcinfo", warc_date(datetime.now(timezone.utc)), [_warc_fields(info)],
+                                "application/warc-fields", fields=[("WARC-Filename", name)])
         try:
-            self._write(record)
+            self._write([_gzip_member(record)])
         except OSError:
             self._cut_back_to(0)
             self.close()  # removes the empty file: the next exchange starts a new one, warcinfo first
             raise
 
-    def _write(self, record, level: int = GZIP_LEVEL) -> None:
-        """One record, one gzip member, appended to the file."""
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._writer.write_record(record)
-        member = memoryview(_gzip_member(self._buffer.getvalue(), level))
-        while member:  # a raw write may take only part of it
-            member = member[self._fh.write(member):]
+    def _write(self, members: list[bytes]) -> None:
+        """Append gzip members (one per record) to the file, in one write where the OS allows."""
+        data = memoryview(b"".join(members) if len(members) > 1 else members[0])
+        while data:  # a raw write may take only part of it
+            data = data[self._fh.write(data):]
 
     def _cut_back_to(self, offset: int) -> None:
         """Drop a partly written exchange (ENOSPC mid-record): the file ends at a whole record again."""
@@ -162,7 +206,7 @@ class RollingWarcWriter:
             self._fh.close()
             if not self._broken:
                 self._open_path.unlink()
-            self._fh = self._writer = self._open_path = self._buffer = None
+            self._fh = self._open_path = None
             self._broken = False
             return None
         os.fsync(self._fh.fileno())
@@ -171,7 +215,7 @@ class RollingWarcWriter:
         os.replace(self._open_path, final)
         _fsync_dir(self.directory)
         self.closed_files.append(final)
-        self._fh = self._writer = self._open_path = self._buffer = None
+        self._fh = self._open_path = None
         return final
 
     @staticmethod
@@ -196,54 +240,49 @@ class RollingWarcWriter:
             self.close()
         if self._fh is None:
             self._start_file()
-        writer = self._writer
         date = warc_date(exchange.captured_at)
         digest = digest or payload_digest(exchange.response_body)
 
-        http_headers = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
-                                        exchange.response_headers, protocol=exchange.protocol)
-        warc_headers = {"WARC-Date": date}
-        if exchange.ip_address:
-            warc_headers["WARC-IP-Address"] = exchange.ip_address
+        status_line = f"{exchange.protocol} {exchange.status} {exchange.reason}".rstrip()
+        response_head = http_head(status_line, exchange.response_headers)
+        ip = [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
         if revisit is None:
-            warc_headers["WARC-Payload-Digest"] = digest
-            response = writer.create_warc_record(
-                exchange.url, "response", payload=io.BytesIO(exchange.response_body),
-                length=len(exchange.response_body), http_headers=http_headers,
-                warc_headers_dict=warc_headers)
+            response_id, response = warc_record(
+                "response", date, [response_head, exchange.response_body], "application/http; msgtype=response",
+                url=exchange.url, fields=[*ip, ("WARC-Payload-Digest", digest)])
+            level = STORED_LEVEL if _already_compressed(exchange) else GZIP_LEVEL
         else:
-            response = writer.create_revisit_record(
-                exchange.url, digest, revisit.refers_to_url, warc_date(revisit.refers_to_date),
-                http_headers=http_headers, warc_headers_dict=warc_headers)
-        response_id = response.rec_headers.get_header("WARC-Record-ID")
+            # identical payload: the HTTP headers only, pointing at the record holding the body
+            response_id, response = warc_record(
+                "revisit", date, [response_head], "application/http; msgtype=response", url=exchange.url,
+                fields=[*ip, ("WARC-Profile", REVISIT_PROFILE), ("WARC-Refers-To-Target-URI", revisit.refers_to_url),
+                        ("WARC-Refers-To-Date", warc_date(revisit.refers_to_date)), ("WARC-Payload-Digest", digest)])
+            level = GZIP_LEVEL
+        members = [_gzip_member(response, level)]
 
-        request_line = f"{exchange.method} {exchange.request_target}"
-        request = writer.create_warc_record(
-            exchange.url, "request", payload=io.BytesIO(exchange.request_body),
-            length=len(exchange.request_body),
-            http_headers=StatusAndHeaders(request_line, exchange.request_headers,
-                                          protocol=exchange.protocol, is_http_request=True),
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
+        request_head = http_head(f"{exchange.method} {exchange.request_target} {exchange.protocol}",
+                                 exchange.request_headers)
+        _, request = warc_record(
+            "request", date, [request_head, exchange.request_body], "application/http; msgtype=request",
+            url=exchange.url, fields=[("WARC-Concurrent-To", response_id),
+                                      ("WARC-Payload-Digest", payload_digest(exchange.request_body))])
+        members.append(_gzip_member(request))
+        if metadata:
+            body = _warc_fields(metadata)
+            _, meta = warc_record("metadata", date, [body], "application/warc-fields", url=exchange.url,
+                                  fields=[("WARC-Concurrent-To", response_id), ("WARC-Payload-Digest", payload_digest(body))])
+            members.append(_gzip_member(meta))
 
         offset = self._fh.tell()
         try:
-            self._write(response, STORED_LEVEL if revisit is None and _already_compressed(exchange) else GZIP_LEVEL)
-            length = self._fh.tell() - offset
-            self._write(request)
-            if metadata:
-                body = _warc_fields(metadata)
-                meta = writer.create_warc_record(
-                    exchange.url, "metadata", payload=io.BytesIO(body), length=len(body),
-                    warc_content_type="application/warc-fields",
-                    warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
-                self._write(meta)
-        except OSError:
             # all of the exchange or none of it: a later close() leaves no partial record behind
+            self._write(members)
+        except OSError:
             self._cut_back_to(offset)
             raise
         # unbuffered writes: what a crash can lose is bounded by one exchange
-        return WrittenRecord(path=self._final_name(self._open_path), offset=offset, length=length,
-                             record_id=response_id, record_type=response.rec_type,
+        return WrittenRecord(path=self._closed_path, offset=offset, length=len(members[0]),
+                             record_id=response_id, record_type="response" if revisit is None else "revisit",
                              payload_digest=digest)
 
 
@@ -255,8 +294,7 @@ def _already_compressed(exchange: HttpExchange) -> bool:
 
 
 def _gzip_member(data: bytes, level: int = GZIP_LEVEL) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    return compressor.compress(data) + compressor.flush()
+    return zlib.compress(data, level, wbits=zlib.MAX_WBITS | 16)  # a gzip header and trailer
 
 
 def _warc_fields(fields: dict[str, str | list[str]]) -> bytes:

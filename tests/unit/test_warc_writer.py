@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -154,3 +156,99 @@ def test_an_already_compressed_body_is_stored_not_deflated_again(tmp_path):
     assert plain.length < len(text) / 5, "a plain body is still compressed"
     assert read_response(path, encoded.offset).body == text
     assert warcio_check(path).returncode == 0
+
+
+def _warcio_records(data: bytes) -> list:
+    from warcio.archiveiterator import ArchiveIterator
+
+    records = []
+    for record in ArchiveIterator(io.BytesIO(data)):
+        records.append((record.rec_type, dict(record.rec_headers.headers),
+                        record.http_headers.headers if record.http_headers else None,
+                        record.http_headers.statusline if record.http_headers else None,
+                        record.content_stream().read()))
+    return records
+
+
+def test_records_match_what_warcios_own_builder_writes(tmp_path):
+    """Our serialiser against warcio's generic builder, record type by record type, on the same
+    exchange: the same WARC headers (but the random record IDs) and the same HTTP blocks. The
+    one deliberate difference: the request line carries the HTTP version ("GET / HTTP/1.1"), which
+    warcio's builder drops."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    when = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    original = exchange(gzip_body=True, when=when)
+    # a non-ASCII header value: both percent-encode it (RFC 8187)
+    original = replace(original, response_headers=[*original.response_headers,
+                                                   ("Content-Disposition", 'inline; filename="Звіт.pdf"'.encode().decode("latin-1"))])
+    metadata = {"kronikaRole": "article", "via": "http://news.example/"}
+    with RollingWarcWriter(tmp_path, "t", {"kronika-source": "test"}) as writer:
+        writer.write_exchange(original, metadata=metadata)
+        writer.write_exchange(original, revisit=Revisit("http://news.example/a.html", when), metadata=metadata)
+        path = writer.current_path
+    ours = _warcio_records(path.read_bytes())
+
+    buffer = io.BytesIO()
+    builder = WARCWriter(buffer, gzip=True, warc_version="WARC/1.1")
+    ours_info = ours[0][1]
+    buffer.write(b"")
+    builder.write_record(builder.create_warcinfo_record(ours_info["WARC-Filename"], _fields_of(path)))
+    date = "2026-03-01T12:00:00.123456Z"
+    for revisit in (False, True):
+        http = StatusAndHeaders("200 OK", list(original.response_headers), protocol="HTTP/1.1")
+        headers = {"WARC-Date": date, "WARC-IP-Address": "93.184.216.34"}
+        if revisit:
+            response = builder.create_revisit_record(original.url, payload_digest(original.response_body),
+                                                     "http://news.example/a.html", date, http_headers=http,
+                                                     warc_headers_dict=headers)
+        else:
+            headers["WARC-Payload-Digest"] = payload_digest(original.response_body)
+            response = builder.create_warc_record(original.url, "response", payload=io.BytesIO(original.response_body),
+                                                  length=len(original.response_body), http_headers=http,
+                                                  warc_headers_dict=headers)
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        request = builder.create_warc_record(
+            original.url, "request", payload=io.BytesIO(b""), length=0,
+            http_headers=StatusAndHeaders("GET /a.html", list(original.request_headers), protocol="HTTP/1.1",
+                                          is_http_request=True),
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
+        body = b"kronikaRole: article\r\nvia: http://news.example/\r\n"
+        meta = builder.create_warc_record(original.url, "metadata", payload=io.BytesIO(body), length=len(body),
+                                          warc_content_type="application/warc-fields",
+                                          warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
+        for record in (response, request, meta):
+            builder.write_record(record)
+    theirs = _warcio_records(buffer.getvalue())
+
+    assert [r[0] for r in ours] == [r[0] for r in theirs] == [
+        "warcinfo", "response", "request", "metadata", "revisit", "request", "metadata"]
+    random = {"WARC-Record-ID", "WARC-Concurrent-To"}
+    for (kind, our_headers, our_http, our_line, our_body), (_, their_headers, their_http, their_line, their_body) \
+            in zip(ours, theirs):
+        if kind == "warcinfo":
+            random = random | {"WARC-Date"}
+        if kind == "request":  # the request line differs (see above): so do the block digest and length
+            assert our_line == "/a.html HTTP/1.1" and their_line == "/a.html"
+            random = random | {"WARC-Block-Digest", "Content-Length"}
+        assert {k: v for k, v in our_headers.items() if k not in random} == \
+            {k: v for k, v in their_headers.items() if k not in random}, kind
+        assert our_http == their_http and our_body == their_body, kind
+        random = {"WARC-Record-ID", "WARC-Concurrent-To"}
+    assert ours[2][1]["WARC-Concurrent-To"] == ours[1][1]["WARC-Record-ID"] == ours[3][1]["WARC-Concurrent-To"]
+    assert warcio_check(path).returncode == 0
+
+
+def _fields_of(path: Path) -> dict[str, str]:
+    """The warcinfo fields of a file we wrote, in order (for warcio's builder to write again)."""
+    [info] = [r for r in scan(path) if r.rec_type == "warcinfo"]
+    return {name: values[0] for name, values in info.fields.items()}
+
+
+def test_a_line_break_cannot_smuggle_a_warc_header():
+    from kronika.storage.warc.writer import warc_record
+
+    with pytest.raises(ValueError, match="line break"):
+        warc_record("request", "2026-01-01T00:00:00Z", [b""], "application/http; msgtype=request",
+                    url="http://x.example/", fields=[("WARC-Concurrent-To", "<urn:x>\r\nWARC-Type: response")])
