@@ -12,8 +12,9 @@ Different languages never match (a translation is not a near-duplicate in words)
 The work is incremental, with the result of `group()` over every article (tests compare the two):
 
 - each article's signature is stored in `article_signatures` with the `text_hash` it was computed
-  from; only articles without one or whose text changed since are hashed again, a batch at a
-  time (the MinHash is what cost minutes at a few thousand articles; docs/performance.md);
+  from, by extract in the same transaction as the version whose text it hashes (its parse
+  workers compute it in parallel); only articles without one or whose text changed since (rows
+  from before migration 0009 or a SCHEME change) are hashed here, a batch at a time;
 - the stored signatures (512 bytes an article) are banded into LSH buckets one band at a time;
 - only the articles of candidate pairs have their text read and shingled for the exact check,
   a few components of the candidate graph at a time (a cluster never spans two).
@@ -40,7 +41,7 @@ from sqlalchemy import delete, func, or_, select
 from kronika.storage.db.engine import unit_of_work
 from kronika.storage.db.models import (Article, ArticleSignature, ArticleVersion, KronikaState, StoryCluster,
                                        StoryClusterArticle)
-from kronika.storage.db.upserts import upsert
+from kronika.storage.db.upserts import upsert, upsert_many
 
 SHINGLE = 3
 PERMUTATIONS = 64
@@ -217,47 +218,55 @@ def _stale_ids(session) -> list[int]:
     return list(session.scalars(query))
 
 
-def text_key(text: str | None) -> bytes:
-    """What a precomputed signature is looked up by: a digest of the text itself."""
-    return hashlib.blake2b((text or "").encode(), digest_size=16).digest()
-
-
 def text_signature(text: str | None) -> tuple[int, bytes | None]:
     """(shingle count, signature bytes or None) of a text: what `article_signatures` stores."""
     hashed = shingles(text)
     return len(hashed), signature_bytes(hashed) if hashed else None
 
 
-def _store_signatures(session, ids: Sequence[int], known: Mapping[bytes, tuple[int, bytes | None]] | None = None) -> int:
-    rows = session.execute(select(Article.id, Article.text, Article.text_hash).where(Article.id.in_(ids)))
-    count = 0
-    for article_id, text, text_hash in rows:
-        found = known.get(text_key(text)) if known else None
-        shingle_count, signature = found if found is not None else text_signature(text)
-        upsert(session, ArticleSignature,
-               {"article_id": article_id, "text_hash": text_hash, "shingle_count": shingle_count,
-                "signature": signature},
-               conflict=["article_id"], update=["text_hash", "shingle_count", "signature"])
-        count += 1
-    return count
+def signature_row(article: Article, signature: tuple[int, bytes | None] | None = None) -> dict:
+    """The `article_signatures` row of an article's latest text (computed here unless given:
+    extract's parse workers compute it in parallel, from the same text)."""
+    shingle_count, value = text_signature(article.text) if signature is None else signature
+    return {"article_id": article.id, "text_hash": article.text_hash, "shingle_count": shingle_count,
+            "signature": value}
 
 
-def refresh_signatures(engine, known: Mapping[bytes, tuple[int, bytes | None]] | None = None) -> int:
-    """Compute the signatures that are missing or stale, BATCH articles per transaction; returns
-    how many were computed. Only those articles' texts are read, one batch at a time. `known`
-    maps `text_key(text)` to `text_signature(text)` already computed elsewhere (extract's parse
-    workers do it in parallel), so those texts are not shingled again here."""
+def store_signatures(session, rows: Sequence[dict]) -> None:
+    """Insert or replace signature rows, a few hundred per statement."""
+    for start in range(0, len(rows), BATCH):
+        upsert_many(session, ArticleSignature, rows[start:start + BATCH], conflict=["article_id"],
+                    update=["text_hash", "shingle_count", "signature"])
+
+
+def prepare_signatures(engine) -> None:
+    """Discard every stored signature when the scheme that computed them changed. Extract calls it
+    before loading, because it stores each new version's signature in the version's transaction."""
     with unit_of_work(engine) as session:
         scheme = session.get(KronikaState, SCHEME_KEY)
         if scheme is None or scheme.value != SCHEME:
             session.execute(delete(ArticleSignature))
             upsert(session, KronikaState, {"key": SCHEME_KEY, "value": SCHEME}, conflict=["key"], update=["value"])
+
+
+def _store_stale(session, ids: Sequence[int]) -> int:
+    articles = session.scalars(select(Article).where(Article.id.in_(ids))).all()
+    store_signatures(session, [signature_row(article) for article in articles])
+    return len(articles)
+
+
+def refresh_signatures(engine) -> int:
+    """Compute the signatures that are missing or stale, BATCH articles per transaction; returns
+    how many were computed. Only those articles' texts are read, one batch at a time. After an
+    extract there are usually none: it stores each new version's signature as it loads it; these
+    are articles from before migration 0009, or from before a change of SCHEME."""
+    prepare_signatures(engine)
     with unit_of_work(engine) as session:
         ids = _stale_ids(session)
     computed = 0
     for start in range(0, len(ids), BATCH):
         with unit_of_work(engine) as session:
-            computed += _store_signatures(session, ids[start:start + BATCH], known)
+            computed += _store_stale(session, ids[start:start + BATCH])
     return computed
 
 
@@ -326,25 +335,23 @@ def _check_candidates(session, pairs: set[tuple[int, int]], stats: Counter
     return clusters, ids
 
 
-def update_story_clusters(engine, stats: Counter | None = None,
-                          known: Mapping[bytes, tuple[int, bytes | None]] | None = None) -> int:
+def update_story_clusters(engine, stats: Counter | None = None) -> int:
     """Bring story_clusters up to date with every article's latest text; returns the number of clusters.
 
     `stats`, when given, counts `signatures_computed`, `candidate_pairs` and `candidate_articles`
-    (the articles whose text was read for the exact check). `known`: signatures computed already,
-    by text (see `refresh_signatures`).
+    (the articles whose text was read for the exact check).
 
     The fingerprint of the articles it was computed from is stored in the same transaction as the
     clusters, so a run killed before this commit leaves a stale fingerprint and the next extract
     recomputes.
     """
     stats = Counter() if stats is None else stats
-    stats["signatures_computed"] += refresh_signatures(engine, known)
+    stats["signatures_computed"] += refresh_signatures(engine)
     with unit_of_work(engine) as session:
         upsert(session, KronikaState, {"key": STATE_KEY, "value": articles_fingerprint(session)},
                conflict=["key"], update=["value"])
         # articles another extract changed since the batches above (usually none)
-        stats["signatures_computed"] += _store_signatures(session, _stale_ids(session))
+        stats["signatures_computed"] += _store_stale(session, _stale_ids(session))
         pairs = _candidate_pairs(session)
         stats["candidate_pairs"] += len(pairs)
         clusters, ids = _check_candidates(session, pairs, stats)

@@ -21,8 +21,8 @@ def parse_capture(response: StoredResponse, url: str, rules: Mapping[str, str] |
 
 
 def load_article(session, source: str, capture: Capture, response: StoredResponse,
-                  counts: Counter, rules: Mapping[str, str] | None = None) -> None:
-    store_article(session, source, capture, parse_capture(response, capture.url, rules), counts)
+                  counts: Counter, rules: Mapping[str, str] | None = None) -> Article | None:
+    return store_article(session, source, capture, parse_capture(response, capture.url, rules), counts)
 
 
 # the extraction fields a version carries besides title/authors/dates/language/text
@@ -30,11 +30,13 @@ EXTRA_FIELDS = ("section", "tags", "description", "canonical_url", "image_url", 
                 "published_at_raw", "modified_at_raw")
 
 
-def store_article(session, source: str, capture: Capture, record: ArticleRecord, counts: Counter) -> None:
+def store_article(session, source: str, capture: Capture, record: ArticleRecord, counts: Counter) -> Article | None:
+    """Store the record as the article's new version when its content changed; returns the
+    article when it did (its `text` and `text_hash` are then the record's), else None."""
     if not record.text and not record.paywalled:
         # a page without a body (not an article, or extraction failed): counted, not stored as empty text
         counts["articles_without_text"] += 1
-        return
+        return None
     if record.paywalled:
         counts["articles_paywalled"] += 1  # stored, flagged: `text` is the free teaser (or NULL)
     extra = {name: getattr(record, name) for name in EXTRA_FIELDS}
@@ -56,13 +58,13 @@ def store_article(session, source: str, capture: Capture, record: ArticleRecord,
         counts["new_articles"] += 1
     elif session.scalar(select(ArticleVersion.id).where(ArticleVersion.article_id == article.id,
                                                          ArticleVersion.capture_id == capture.id)):
-        return  # this capture was extracted before
+        return None  # this capture was extracted before
     article.first_seen_at = min(article.first_seen_at, capture.captured_at)
     article.last_seen_at = max(article.last_seen_at, capture.captured_at)
     if article.gone_at is not None and capture.captured_at > article.gone_at:
         article.gone_at, article.gone_status = None, None  # it came back
     if article.text_hash == text_hash:
-        return
+        return None
     # ON CONFLICT DO NOTHING: a second extract of the same file running at the same time (a task
     # retried while the first attempt still runs) skips the version instead of failing the file
     inserted = insert_ignore(session, ArticleVersion, [dict(
@@ -71,7 +73,7 @@ def store_article(session, source: str, capture: Capture, record: ArticleRecord,
         text=record.text or None, text_hash=text_hash, captured_at=capture.captured_at,
         provenance=record.provenance, **extra)], conflict=["article_id", "capture_id"])
     if not inserted:
-        return
+        return None
     article.title, article.authors, article.language = record.title, record.authors, record.language
     article.published_at, article.modified_at = record.published_at, record.modified_at
     article.text, article.text_hash = record.text or None, text_hash
@@ -79,6 +81,7 @@ def store_article(session, source: str, capture: Capture, record: ArticleRecord,
         setattr(article, name, value)
     article.versions += 1
     counts["new_article_versions"] += 1
+    return article
 
 
 # --- deletions -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import BinaryIO, Callable
 
 from sqlalchemy import select
 
-from kronika.clusters import text_key, text_signature
+from kronika.clusters import prepare_signatures, signature_row, store_signatures, text_signature
 from kronika.settings import Environment
 from kronika.normalise.articles import (GONE_STATUSES, load_article, mark_article_gone, parse_capture,
                                        store_article)
@@ -95,19 +95,22 @@ def extraction_rules() -> dict[str, dict[str, str]]:
             if isinstance(s, NewsSource) and s.extraction is not None}
 
 
-def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[str, object]], dict]:
+Signature = tuple[int, "bytes | None"]  # clusters.text_signature: (shingle count, MinHash bytes)
+
+
+def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[str, object]], dict[int, Signature]]:
     """In a worker process: read and parse every article capture of one WARC file.
 
     Only parsing runs here (the expensive part), with each text's MinHash signature for the story
-    clustering; the main process writes, one transaction per file, in file order, so the rows are
-    the same as a single-process run.
+    clustering, by capture id; the main process writes, one transaction per file, in file order,
+    so the rows are the same as a single-process run.
     """
     from kronika.storage.db.engine import make_engine
 
     database_url, archive_dir, file_id, rules = job
     engine = make_engine(database_url)
     parsed: dict[int, tuple[str, object]] = {}
-    signatures: dict[bytes, tuple[int, bytes | None]] = {}
+    signatures: dict[int, Signature] = {}
     try:
         with unit_of_work(engine) as session:
             source = session.get(WarcFile, file_id).source
@@ -128,7 +131,7 @@ def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[s
                     record = parse_capture(response, capture.url, rules.get(source))
                     parsed[capture.id] = ("ok", record)
                     # the story clustering's MinHash, here in the pool rather than after, in one process
-                    signatures[text_key(record.text)] = text_signature(record.text)
+                    signatures[capture.id] = text_signature(record.text)
             finally:
                 reader.close()
     finally:
@@ -156,7 +159,7 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
         if source:
             query = query.where(WarcFile.source == source)
         file_ids = list(session.scalars(query))
-    known_signatures: dict[bytes, tuple[int, bytes | None]] = {}
+    prepare_signatures(engine)  # before loading: the loader stores each new version's signature
     if workers > 1 and len(file_ids) > 1:
         import multiprocessing
 
@@ -165,8 +168,7 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
         with context.Pool(min(workers, len(file_ids))) as pool:
             jobs = [(env.database_url, str(env.archive_dir), file_id, rules) for file_id in file_ids]
             for file_id, parsed, signatures in pool.imap(_parse_file, jobs):
-                _load_file(engine, env, file_id, parsed, rules, result, progress)
-                known_signatures.update(signatures)
+                _load_file(engine, env, file_id, parsed, rules, result, progress, signatures)
     else:
         for file_id in file_ids:
             _load_file(engine, env, file_id, {}, rules, result, progress)
@@ -177,14 +179,16 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
     from kronika.clusters import clusters_are_current, update_story_clusters
 
     if not clusters_are_current(engine):
-        result.counts["story_clusters"] = update_story_clusters(engine, known=known_signatures)
+        result.counts["story_clusters"] = update_story_clusters(engine)
     return result
 
 
 def _load_file(engine, env: Environment, file_id: int, parsed: dict[int, tuple[str, object]],
                rules: dict[str, dict[str, str]], result: ExtractResult,
-               progress: Callable[[str], None] | None) -> None:
+               progress: Callable[[str], None] | None, signatures: dict[int, Signature] | None = None) -> None:
     # one transaction per WARC file: a crash leaves it wholly loaded or not at all
+    signatures = signatures or {}
+    changed: dict[int, dict] = {}  # article id -> its signature row, for the articles whose text changed
     with unit_of_work(engine) as session:
         warc_file = session.get(WarcFile, file_id)
         reader = _PayloadReader(session, env.archive_dir)
@@ -213,14 +217,20 @@ def _load_file(engine, env: Environment, file_id: int, parsed: dict[int, tuple[s
                     result.counts["revisits_without_original"] += 1
                     logger.warning("revisit of %s refers to a capture not in the index", capture.url)
                 elif outcome == "ok":
-                    store_article(session, warc_file.source, capture, value, result.counts)
+                    article = store_article(session, warc_file.source, capture, value, result.counts)
+                    if article is not None:
+                        changed[article.id] = signature_row(article, signatures.get(capture.id))
                 elif capture.role == "article":
-                    load_article(session, warc_file.source, capture, value, result.counts,
-                                 rules=rules.get(warc_file.source))
+                    article = load_article(session, warc_file.source, capture, value, result.counts,
+                                           rules=rules.get(warc_file.source))
+                    if article is not None:
+                        changed[article.id] = signature_row(article)
                 else:
                     LOADERS[capture.role](session, warc_file.source, capture, value, result.counts)
         finally:
             reader.close()
+        # the story clustering's signatures of the new texts, in the same transaction as the texts
+        store_signatures(session, list(changed.values()))
         warc_file.extracted_at = datetime.now(timezone.utc)
         path = warc_file.path
     result.files.append(path)

@@ -31,3 +31,13 @@ def upsert(session: Session, model, row: dict[str, Any], conflict: list[str], up
     statement = statement.on_conflict_do_update(
         index_elements=conflict, set_={name: statement.excluded[name] for name in update})
     session.execute(statement)
+
+
+def upsert_many(session: Session, model, rows: list[dict[str, Any]], conflict: list[str], update: list[str]) -> None:
+    """`upsert` for several rows in one statement (rows with distinct `conflict` values)."""
+    if not rows:
+        return
+    statement = _insert(session, model).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=conflict, set_={name: statement.excluded[name] for name in update})
+    session.execute(statement)

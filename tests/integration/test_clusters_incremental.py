@@ -280,20 +280,3 @@ def test_minhash_in_numpy_is_the_exact_formula():
         expected = tuple(min((a * (h % clusters._PRIME) + b) % clusters._PRIME for h in hashed)
                          for a, b in clusters._COEFFICIENTS)
         assert clusters.minhash(hashed) == expected
-
-
-def test_signatures_computed_elsewhere_are_used_and_give_the_same_clusters(sqlite_env, monkeypatch):
-    # extract's parse workers hand over text_signature(text) by text_key(text): those texts get no
-    # signature computed here, and the clusters are the same as computing everything here
-    engine = open_database(sqlite_env.database_url)
-    rows = corpus(6)
-    add_articles(engine, rows)
-    unknown = rows[-1]["text"]
-    known = {clusters.text_key(row["text"]): clusters.text_signature(row["text"])
-             for row in rows if row["text"] != unknown}
-    computed = []
-    original = clusters.text_signature
-    monkeypatch.setattr(clusters, "text_signature", lambda text: computed.append(text) or original(text))
-    update_story_clusters(engine, known=known)
-    assert computed and set(computed) == {unknown}, "only the text nobody computed gets a signature here"
-    assert stored(engine) == from_scratch(engine) != []
