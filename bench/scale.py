@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -298,6 +299,12 @@ def report(r: dict) -> list[str]:
     row("    crawl pages per crawler CPU-s", nr["responses"] / nr["crawler_cpu_s"],
         nb["responses"] / nb["crawler_cpu_s"], "bare (start-up included)")
     row("    crawl telegram pages/s (recorder)", tr["pages_per_s"], tb["pages_per_s"], "bare Scrapy")
+    if len(c["news_rounds"]) > 1:
+        # each round's bare and recorded crawls run back to back: the median of their ratios is the
+        # figure least moved by a busy moment that hits one side of a best-of comparison
+        per_round = sorted(recorded / bare for bare, recorded in c["news_rounds"])
+        lines.append(f"    median of the rounds' news ratios: {statistics.median(per_round):.2f}x "
+                     f"(each round: {', '.join(f'{x:.2f}' for x in per_round)})")
     lines.append(f"    news rounds (bare, recorded) pages/s: {c['news_rounds']}; server CPU share "
                  f"{nb['server_cpu_share']:.2f} bare / {nr['server_cpu_share']:.2f} recorded (1.0 = one core)")
     if "servers" in r:
