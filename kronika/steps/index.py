@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from sqlalchemy import select
 
@@ -45,6 +45,43 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Fingerprinting:
+    """A file read through this is SHA-256'd on the way, so indexing reads each new file once
+    (once downloaded, on an object store). Should the reader ever seek, the hash is given up:
+    `sha256()` then returns None and the caller hashes the file apart."""
+
+    def __init__(self, fh: BinaryIO):
+        self._fh = fh
+        self._digest = hashlib.sha256()
+        self._position = 0
+        self._sequential = True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size)
+        if self._sequential:
+            self._digest.update(data)
+        self._position += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        position = self._fh.seek(offset, whence)
+        self._sequential = self._sequential and position == self._position
+        self._position = position
+        return position
+
+    def close(self) -> None:  # the caller's `with` closes the file
+        pass
+
+    def sha256(self) -> str | None:
+        """The file's SHA-256, reading whatever the indexer left unread (nothing, usually)."""
+        while self.read(1 << 20):
+            pass
+        return self._digest.hexdigest() if self._sequential else None
+
+
 def closed_warc_files(archive_dir: Path, source: str | None = None) -> list[Path]:
     pattern = f"{source}/*.warc.gz" if source else "*/*.warc.gz"
     return sorted(list_files(archive_root(archive_dir), pattern), key=_chronological)
@@ -71,36 +108,35 @@ def _mime(content_type: str | None) -> str | None:
     return content_type.split(";")[0].strip().lower() or None if content_type else None
 
 
-def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str]]:
-    """warcinfo fields, capture rows (role from metadata), record count and CDXJ lines, in one pass."""
+def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str], str]:
+    """warcinfo fields, capture rows (role from metadata), record count, CDXJ lines and the file's
+    SHA-256, in one pass over the file."""
     warcinfo: dict = {}
     captures: dict[str, dict] = {}
     records = []
-    for info in index_records(path):
-        records.append(info)
-        if info.rec_type == "warcinfo" and not warcinfo:
-            warcinfo = {k: v[0] for k, v in info.fields.items()}
-            warcinfo["_date"] = parse_warc_date(info.warc_date)
-        elif info.rec_type in ("response", "revisit") and info.url:
-            captures[info.record_id] = {
-                "url": info.url, "surt": surt_of(info.url), "captured_at": parse_warc_date(info.warc_date),
-                "status": _status(info.status), "mime": _mime(info.content_type),
-                "payload_digest": info.payload_digest,
-                "record_type": info.rec_type, "offset": info.offset, "length": info.length,
-                "record_id": info.record_id, "role": None, "original_url": None,
-                "refers_to_url": info.refers_to_url, "refers_to_date": parse_warc_date(info.refers_to_date),
-            }
-        elif info.rec_type == "metadata" and info.concurrent_to in captures:
-            role = info.fields.get("kronikaRole")
-            captures[info.concurrent_to]["role"] = role[0] if role else None
-            original = info.fields.get("kronikaOriginalUrl")
-            captures[info.concurrent_to]["original_url"] = original[0] if original else None
-    return warcinfo, list(captures.values()), len(records), cdxj_lines(records, path.name)
-
-
-def _captures_of(path: Path) -> tuple[dict, list[dict], int]:
-    warcinfo, rows, records, _ = _read_file(path)
-    return warcinfo, rows, records
+    with open_binary(path) as raw:
+        reader = _Fingerprinting(raw)
+        for info in index_records(path, reader):
+            records.append(info)
+            if info.rec_type == "warcinfo" and not warcinfo:
+                warcinfo = {k: v[0] for k, v in info.fields.items()}
+                warcinfo["_date"] = parse_warc_date(info.warc_date)
+            elif info.rec_type in ("response", "revisit") and info.url:
+                captures[info.record_id] = {
+                    "url": info.url, "surt": surt_of(info.url), "captured_at": parse_warc_date(info.warc_date),
+                    "status": _status(info.status), "mime": _mime(info.content_type),
+                    "payload_digest": info.payload_digest,
+                    "record_type": info.rec_type, "offset": info.offset, "length": info.length,
+                    "record_id": info.record_id, "role": None, "original_url": None,
+                    "refers_to_url": info.refers_to_url, "refers_to_date": parse_warc_date(info.refers_to_date),
+                }
+            elif info.rec_type == "metadata" and info.concurrent_to in captures:
+                role = info.fields.get("kronikaRole")
+                captures[info.concurrent_to]["role"] = role[0] if role else None
+                original = info.fields.get("kronikaOriginalUrl")
+                captures[info.concurrent_to]["original_url"] = original[0] if original else None
+        sha256 = reader.sha256() or sha256_of(path)
+    return warcinfo, list(captures.values()), len(records), cdxj_lines(records, path.name), sha256
 
 
 def index(env: Environment | None = None, source: str | None = None,
@@ -125,13 +161,13 @@ def index(env: Environment | None = None, source: str | None = None,
             if in_db and in_cdxj:
                 continue
             try:
-                warcinfo, rows, records, lines = _read_file(path)
+                warcinfo, rows, records, lines, sha256 = _read_file(path)
             except Exception as exc:  # one unreadable file must not stop the others being indexed
                 logger.error("cannot index %s: %s: %s (run `kronika verify`)", relative, type(exc).__name__, exc)
                 result.errors.append(f"{relative}: {type(exc).__name__}: {exc}")
                 continue
             if not in_db:
-                _add_file(engine, env, path, relative, warcinfo, rows, records)
+                _add_file(engine, env, path, relative, warcinfo, rows, records, sha256)
                 result.files.append(relative)
                 result.captures += len(rows)
             if not in_cdxj:
@@ -147,7 +183,7 @@ def index(env: Environment | None = None, source: str | None = None,
 
 
 def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dict, rows: list[dict],
-              records: int) -> None:
+              records: int, sha256: str) -> None:
     source_name = warcinfo.get("kronika-source") or path.parent.name
     run_id = warcinfo.get("kronika-crawl-run")
     with unit_of_work(engine) as session:
@@ -161,7 +197,7 @@ def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dic
                                  started_at=warcinfo.get("_date") or datetime.now(timezone.utc),
                                  finished_at=None, stats={}))
             session.flush()
-        warc_file = WarcFile(path=relative, source=source_name, sha256=sha256_of(path),
+        warc_file = WarcFile(path=relative, source=source_name, sha256=sha256,
                              size=file_size(path), records=records,
                              created_at=warcinfo.get("_date") or datetime.now(timezone.utc),
                              indexed_at=datetime.now(timezone.utc), extracted_at=None)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import heapq
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 import surt
 from fastwarc.warc import ArchiveIterator, WarcRecordType
@@ -46,11 +47,14 @@ class IndexRecord:
     fields: dict[str, list[str]] = field(default_factory=dict)  # warcinfo / metadata bodies
 
 
-def index_records(path: Path) -> Iterator[IndexRecord]:
-    """Every record of a (record-per-gzip-member) WARC file with its offset and compressed length."""
+def index_records(path: Path, fh: BinaryIO | None = None) -> Iterator[IndexRecord]:
+    """Every record of a (record-per-gzip-member) WARC file with its offset and compressed length.
+
+    `fh`: the file already open (read from its start), for a caller that reads it through a
+    wrapper of its own; it is left open."""
     size = file_size(path)
     previous: IndexRecord | None = None
-    with open_binary(path) as fh:
+    with nullcontext(fh) if fh is not None else open_binary(path) as fh:
         # HTTP headers are parsed only where an index needs them (responses and revisits)
         for record in ArchiveIterator(fh, parse_http=False):
             if record.record_type == WarcRecordType.request:
