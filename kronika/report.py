@@ -156,7 +156,7 @@ def status_table(report: dict) -> Table:
     for header in ("last run", "at", "requests", "not 2xx", "errors", "new articles", "new posts",
                    "next run", "lag", "archive", "articles", "posts"):
         table.add_column(header, justify="right")
-    colours = {"succeeded": "green", "failed": "bold red", "running": "yellow"}
+    colours = {"succeeded": "green", "failed": "bold red", "interrupted": "red", "running": "yellow"}
     for row in report["sources"]:
         status = row["last_run_status"] or "never"
         at = datetime.fromisoformat(row["last_run_at"]) if row["last_run_at"] else None

@@ -224,6 +224,12 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
         started = datetime.now(timezone.utc)
         with unit_of_work(engine) as session:
             register_source(session, source)
+            # under the source's lock no other crawl of it runs: a run still "running" was killed,
+            # or lost its database before it could say how it ended
+            for stale in session.scalars(select(CrawlRun).where(CrawlRun.source == source.name,
+                                                                CrawlRun.status == "running")):
+                stale.status = "interrupted"
+                logger.warning("crawl run %s of %s never finished: marked interrupted", stale.id, source.name)
             session.add(CrawlRun(id=run_id, source=source.name, started_at=started,
                                  status="running", stats={}))
             dedup = _dedup_map(session, source.name)

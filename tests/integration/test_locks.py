@@ -68,3 +68,28 @@ def _hold_named(archive_dir, name, ready, release):
     with source_lock(archive_dir, name):
         ready.set()
         release.wait(30)
+
+
+def test_a_run_left_running_is_marked_interrupted_by_the_next_crawl_of_its_source(sqlite_env, mirror, demo_config):
+    # a crawl killed whole, or one whose database went away before it recorded its end, leaves its
+    # row "running"; under the source's lock the next crawl knows it is not, and says so
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from kronika.steps.crawl import crawl, register_source
+    from kronika.storage.db.engine import open_database, unit_of_work
+    from kronika.storage.db.models import CrawlRun
+
+    source, other = demo_config.sources[0], demo_config.sources[1]
+    engine = open_database(sqlite_env.database_url)
+    with unit_of_work(engine) as session:
+        for s in (source, other):
+            register_source(session, s)
+            session.add(CrawlRun(id=f"lost-{s.name}", source=s.name, started_at=datetime.now(timezone.utc),
+                                 status="running", stats={}))
+    result = crawl(source, sqlite_env)
+    with unit_of_work(engine) as session:
+        statuses = {run.id: run.status for run in session.scalars(select(CrawlRun))}
+    assert statuses == {f"lost-{source.name}": "interrupted", result.run_id: "succeeded",
+                        f"lost-{other.name}": "running"}, "another source's run is not this crawl's to judge"
