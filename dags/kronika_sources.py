@@ -24,17 +24,21 @@ ASSETS = {"news": Asset(ARTICLES_ASSET), "telegram": Asset(POSTS_ASSET)}
 log = logging.getLogger("kronika.dags")
 
 
-def log_failure(context) -> None:
-    """One line per failed task, for whoever reads the scheduler's log or forwards it to alerts."""
+def log_failure(context, retrying: bool = False) -> None:
+    """One line per failed task attempt, for whoever reads the scheduler's log or forwards it to alerts."""
     ti = context.get("task_instance")
     reason = str(context.get("exception") or "unknown error").splitlines()[0][:300]
-    log.error("kronika task failed: %s.%s (try %s): %s", getattr(ti, "dag_id", "?"),
-              getattr(ti, "task_id", "?"), getattr(ti, "try_number", "?"), reason)
+    log.error("kronika task failed%s: %s.%s (try %s): %s", ", will retry" if retrying else "",
+              getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"), getattr(ti, "try_number", "?"), reason)
+
+
+def log_retry(context) -> None:
+    log_failure(context, retrying=True)
 
 
 DEFAULT_ARGS = {"owner": "kronika", "retries": 2, "retry_delay": timedelta(seconds=30),
                 "retry_exponential_backoff": True, "max_retry_delay": timedelta(minutes=30),
-                "on_failure_callback": log_failure}
+                "on_failure_callback": log_failure, "on_retry_callback": log_retry}
 
 
 def build_dag(source):

@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import make_url
 
 from kronika.settings import Environment
@@ -110,3 +110,72 @@ def test_a_refused_database_is_a_one_line_error_and_leaves_the_archive_alone(pos
         message = one_line_error(result)
         assert "OperationalError" in message and "refused" in message.lower(), (command, message)
     assert not list((tmp_path / "archive").glob("*/*.warc.gz*")), "no crawl ran without its database"
+
+
+@pytest.mark.airflow
+def test_the_database_lost_mid_dag_run_is_retried_by_airflow(postgres_url, tmp_path, mirror, demo_config):
+    """Real Airflow (dag.test) runs every demo DAG against PostgreSQL through a door that shuts the
+    moment the first crawl closes its WARC file, and opens again once it has turned a connection
+    away: the task that met the closed door fails with the database's error, Airflow retries it
+    after its back-off, and the runs end with every row of the mirror stored once."""
+    pytest.importorskip("airflow", reason="Airflow is not installed (pip install -e '.[airflow]')")
+    import threading
+
+    from sqlalchemy import select
+
+    from kronika.storage.db.engine import open_database, unit_of_work
+    from kronika.storage.db.models import Article, ArticleVersion, CrawlRun
+    from tests.integration.helpers import assert_database_matches_mirror, assert_warcio_check_passes
+    from tests.integration.test_dags import run_airflow
+    from tests.support.tcp_door import Door
+
+    direct = make_url(postgres_url)
+    archive = tmp_path / "archive"
+    first = archive / demo_config.sources[0].name
+    dag_ids = [f"kronika_{source.name}" for source in demo_config.sources]
+    done = threading.Event()
+    with Door((direct.host or "127.0.0.1", direct.port or 5432)) as door:
+        def shut_when_the_first_warc_closes() -> None:
+            while not done.is_set() and not list(first.glob("*.warc.gz")):
+                time.sleep(0.005)
+            door.shut()
+            while not done.is_set() and door.turned_away == 0:
+                time.sleep(0.01)
+            time.sleep(1)  # long enough for the task to fail on it, far shorter than the back-off
+            door.open()
+
+        watcher = threading.Thread(target=shut_when_the_first_warc_closes, daemon=True)
+        watcher.start()
+        through_door = direct.set(host="127.0.0.1", port=door.port).render_as_string(hide_password=False)
+        result = run_airflow(dag_ids, {"KRONIKA_DATABASE_URL": through_door, "KRONIKA_ARCHIVE_DIR": str(archive)},
+                             tmp_path)
+        done.set()
+        watcher.join(timeout=10)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert door.turned_away >= 1, "the door never turned a connection away"
+    # Airflow's own record: one task needed a second try, and every task ended in success
+    import sqlite3
+
+    airflow_db = sqlite3.connect(tmp_path / "airflow" / "airflow.db")
+    tries = airflow_db.execute("SELECT dag_id, task_id, state, try_number FROM task_instance").fetchall()
+    airflow_db.close()
+    assert {state for _, _, state, _ in tries} == {"success"}, tries
+    assert sorted(try_number for *_, try_number in tries)[-2:] == [1, 2], tries
+    # and the one line the retry callback logs (on the console, or in Airflow's log folder)
+    logged = result.stdout + result.stderr + "".join(path.read_text(errors="replace")
+                                     for path in (tmp_path / "airflow").rglob("*.log"))
+    retried = [line for line in logged.splitlines() if "kronika task failed, will retry:" in line]
+    assert retried and "(try 1)" in retried[0], logged[-3000:]
+    assert "OperationalError" in retried[0] or "connection" in retried[0].lower(), retried[0]
+    assert "kronika task failed:" not in logged, "no final failure"
+
+    assert_database_matches_mirror(postgres_url)
+    assert_warcio_check_passes(archive)
+    with unit_of_work(open_database(postgres_url)) as session:
+        # every article once, and one version each: the retry stored nothing twice
+        assert session.scalar(select(func.count()).select_from(ArticleVersion)) == \
+            session.scalar(select(func.count()).select_from(Article)) > 0
+        statuses = [run.status for run in session.scalars(select(CrawlRun))]
+    assert "running" not in statuses and "failed" not in statuses, statuses
+    assert statuses.count("succeeded") == len(demo_config.sources), statuses
