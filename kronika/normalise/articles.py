@@ -51,13 +51,18 @@ def store_article(session, source: str, capture: Capture, record: ArticleRecord,
     article = session.scalars(select(Article).where(Article.source == source,
                                                     Article.url == identity)).first()
     if article is None:
+        # a new article is written whole by one INSERT (its latest fields are this version's)
         article = Article(source=source, url=identity, first_seen_at=capture.captured_at,
-                          last_seen_at=capture.captured_at, authors=[], versions=0)
+                          last_seen_at=capture.captured_at, versions=1)
+        _set_latest(article, record, text_hash, extra)
         session.add(article)
         session.flush()
         counts["new_articles"] += 1
-    elif session.scalar(select(ArticleVersion.id).where(ArticleVersion.article_id == article.id,
-                                                         ArticleVersion.capture_id == capture.id)):
+        _insert_version(session, article, capture, record, text_hash, extra)
+        counts["new_article_versions"] += 1
+        return article
+    if session.scalar(select(ArticleVersion.id).where(ArticleVersion.article_id == article.id,
+                                                      ArticleVersion.capture_id == capture.id)):
         return None  # this capture was extracted before
     article.first_seen_at = min(article.first_seen_at, capture.captured_at)
     article.last_seen_at = max(article.last_seen_at, capture.captured_at)
@@ -65,23 +70,31 @@ def store_article(session, source: str, capture: Capture, record: ArticleRecord,
         article.gone_at, article.gone_status = None, None  # it came back
     if article.text_hash == text_hash:
         return None
-    # ON CONFLICT DO NOTHING: a second extract of the same file running at the same time (a task
-    # retried while the first attempt still runs) skips the version instead of failing the file
-    inserted = insert_ignore(session, ArticleVersion, [dict(
-        article_id=article.id, capture_id=capture.id, title=record.title, authors=record.authors,
-        published_at=record.published_at, modified_at=record.modified_at, language=record.language,
-        text=record.text or None, text_hash=text_hash, captured_at=capture.captured_at,
-        provenance=record.provenance, **extra)], conflict=["article_id", "capture_id"])
-    if not inserted:
+    if not _insert_version(session, article, capture, record, text_hash, extra):
         return None
+    _set_latest(article, record, text_hash, extra)
+    article.versions += 1
+    counts["new_article_versions"] += 1
+    return article
+
+
+def _set_latest(article: Article, record: ArticleRecord, text_hash: str, extra: dict) -> None:
     article.title, article.authors, article.language = record.title, record.authors, record.language
     article.published_at, article.modified_at = record.published_at, record.modified_at
     article.text, article.text_hash = record.text or None, text_hash
     for name, value in extra.items():
         setattr(article, name, value)
-    article.versions += 1
-    counts["new_article_versions"] += 1
-    return article
+
+
+def _insert_version(session, article: Article, capture: Capture, record: ArticleRecord, text_hash: str,
+                    extra: dict) -> bool:
+    # ON CONFLICT DO NOTHING: a second extract of the same file running at the same time (a task
+    # retried while the first attempt still runs) skips the version instead of failing the file
+    return bool(insert_ignore(session, ArticleVersion, [dict(
+        article_id=article.id, capture_id=capture.id, title=record.title, authors=record.authors,
+        published_at=record.published_at, modified_at=record.modified_at, language=record.language,
+        text=record.text or None, text_hash=text_hash, captured_at=capture.captured_at,
+        provenance=record.provenance, **extra)], conflict=["article_id", "capture_id"]))
 
 
 # --- deletions -------------------------------------------------------------------------------

@@ -17,12 +17,16 @@ def _insert(session: Session, model):
 
 
 def insert_ignore(session: Session, model, rows: Iterable[dict[str, Any]], conflict: list[str]) -> int:
-    """Insert rows, skipping those whose `conflict` columns already exist; return how many went in."""
-    rows = list(rows)
-    if not rows:
-        return 0
-    statement = _insert(session, model).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    return session.execute(statement).rowcount or 0
+    """Insert rows, skipping those whose `conflict` columns already exist; return how many went in.
+
+    The values go as parameters, one row per execution, not into the statement: the statement is
+    then the same every time and compiled once (compiling it per row was a third of extract's
+    CPU), and each execution's rowcount says whether its row went in."""
+    statement = _insert(session, model).on_conflict_do_nothing(index_elements=conflict)
+    session.flush()  # as the ORM's autoflush would: the rows may refer to objects not yet written
+    # on the session's connection (its transaction), as Core: the ORM's bulk path has no rowcount
+    connection = session.connection()
+    return sum(connection.execute(statement, row).rowcount or 0 for row in rows)
 
 
 def upsert(session: Session, model, row: dict[str, Any], conflict: list[str], update: list[str]) -> None:
@@ -37,7 +41,9 @@ def upsert_many(session: Session, model, rows: list[dict[str, Any]], conflict: l
     """`upsert` for several rows in one statement (rows with distinct `conflict` values)."""
     if not rows:
         return
-    statement = _insert(session, model).values(rows)
+    statement = _insert(session, model)
     statement = statement.on_conflict_do_update(
         index_elements=conflict, set_={name: statement.excluded[name] for name in update})
-    session.execute(statement)
+    session.flush()
+    # the rows as parameters (executemany): the statement is compiled once, not once per call
+    session.connection().execute(statement, rows)

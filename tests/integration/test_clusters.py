@@ -82,3 +82,17 @@ def test_syndicated_wire_story_forms_one_cluster_in_the_database(any_env, mirror
     extract(any_env, all_files=True)
     with unit_of_work(engine) as session:
         assert list(session.scalars(select(StoryCluster.key))) == [key]
+
+
+def test_a_chance_band_match_is_not_a_candidate_but_real_agreement_is():
+    # signatures of 64 values: "b" shares only the first band (2 values) with "a", as unrelated
+    # texts in a small vocabulary do by chance; "c" agrees with "a" on 4 values (two bands)
+    from kronika.clusters import MIN_AGREEMENT, PERMUTATIONS, VALUE_BYTES, candidate_pairs
+
+    def signature(values):
+        return b"".join(v.to_bytes(VALUE_BYTES, "big") for v in values)
+
+    a = list(range(1, PERMUTATIONS + 1))
+    b = a[:2] + [v + 1000 for v in a[2:]]
+    c = a[:MIN_AGREEMENT] + [v + 2000 for v in a[MIN_AGREEMENT:]]
+    assert candidate_pairs([signature(a), signature(b), signature(c)]) == {(0, 2)}
