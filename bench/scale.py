@@ -64,7 +64,7 @@ def run_child(command: list[str], env: dict | None = None) -> dict:
         stdout, stderr = out.read().decode(), err.read().decode()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:3])} failed ({process.returncode}): {stderr.strip()[-2000:]}")
-    return {"stdout": stdout, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+    return {"stdout": stdout, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "sys_s": usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
@@ -233,7 +233,9 @@ def load_database(database_url: str, archive: Path, workers: int) -> dict:
 # ---- the run --------------------------------------------------------------------------------
 
 def measure(args) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="kronika-bench-scale-"))
+    # --keep: the archive and databases stay for a closer look (e.g. a profiler on one step)
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kronika-bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
     archive = work / "archive"
     result: dict = {"pages": args.pages, "posts": args.posts, "rounds": args.rounds}
     try:
@@ -274,7 +276,8 @@ def measure(args) -> dict:
         sample = min(args.pages, args.baseline_sample)
         result["trafilatura"] = step("trafilatura", sample=sample, site_pages=args.pages, host="127.0.0.1:0")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     return result
 
 
@@ -379,6 +382,7 @@ def main() -> int:
                         help="also extract with --workers 1 (default: up to 5,000 pages)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--crawl-only", action="store_true", help="crawl, CDXJ and index only (no extract)")
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (archive, databases) afterwards")
     parser.add_argument("--json-out", type=Path, help="write every measurement here as JSON")
     parser.add_argument("--report-from", type=Path, help="print the table of an earlier --json-out, measure nothing")
     args = parser.parse_args()
