@@ -123,7 +123,7 @@ def warc_record(warc_type: str, date: str, block: Sequence[bytes], content_type:
     record_id = f"<urn:uuid:{uuid.uuid4()}>"
     lines = [WARC_VERSION, f"WARC-Type: {warc_type}", f"WARC-Record-ID: {record_id}", f"WARC-Date: {date}"]
     if url is not None:
-        lines.append(f"WARC-Target-URI: {url}")
+        fields = [("WARC-Target-URI", url), *fields]
     for name, value in fields:
         if "\r" in value or "\n" in value:
             raise ValueError(f"a line break in the WARC header {name}: {value!r}")
