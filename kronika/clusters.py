@@ -247,11 +247,10 @@ def signature_row(article: Article, signature: tuple[int, bytes | None] | None =
             "signature": value}
 
 
-def store_signatures(session, rows: Sequence[dict]) -> None:
-    """Insert or replace signature rows, a few hundred per statement."""
-    for start in range(0, len(rows), BATCH):
-        upsert_many(session, ArticleSignature, rows[start:start + BATCH], conflict=["article_id"],
-                    update=["text_hash", "shingle_count", "signature"])
+def store_signatures(session, rows: list[dict]) -> None:
+    """Insert or replace signature rows (one executemany)."""
+    upsert_many(session, ArticleSignature, rows, conflict=["article_id"],
+                update=["text_hash", "shingle_count", "signature"])
 
 
 def prepare_signatures(engine) -> None:

@@ -31,14 +31,11 @@ def insert_ignore(session: Session, model, rows: Iterable[dict[str, Any]], confl
 
 def upsert(session: Session, model, row: dict[str, Any], conflict: list[str], update: list[str]) -> None:
     """Insert a row, or update the `update` columns of the one already there."""
-    statement = _insert(session, model).values(row)
-    statement = statement.on_conflict_do_update(
-        index_elements=conflict, set_={name: statement.excluded[name] for name in update})
-    session.execute(statement)
+    upsert_many(session, model, [row], conflict, update)
 
 
 def upsert_many(session: Session, model, rows: list[dict[str, Any]], conflict: list[str], update: list[str]) -> None:
-    """`upsert` for several rows in one statement (rows with distinct `conflict` values)."""
+    """Insert rows (with distinct `conflict` values), or update the `update` columns of those already there."""
     if not rows:
         return
     statement = _insert(session, model)

@@ -10,8 +10,8 @@ Heritrix-made archives all use for deduplication, so our revisits can refer acro
 
 Records are serialised here rather than by warcio's generic record builder: the crawl writes
 three records per page, and the builder's header objects, stream copies and second digest pass
-cost ~0.7 ms of the crawler's single CPU per page (bench/recorder.py, docs/performance.md),
-against ~0.15 ms for these few lines. warcio stays the reference: tests compare every record
+cost ~0.7 ms of the crawler's single CPU per page; the whole recorder now costs ~0.27 ms a page,
+timed in-process (docs/performance.md). warcio stays the reference: tests compare every record
 type with what its builder writes, and read everything back with it (`warcio check`).
 """
 from __future__ import annotations
@@ -154,7 +154,7 @@ class RollingWarcWriter:
     # -- lifecycle ---------------------------------------------------------------
     @property
     def current_path(self) -> Path | None:
-        return self._final_name(self._open_path) if self._open_path else None
+        return self._closed_path
 
     def _start_file(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -206,7 +206,7 @@ class RollingWarcWriter:
             self._fh.close()
             if not self._broken:
                 self._open_path.unlink()
-            self._fh = self._open_path = None
+            self._fh = self._open_path = self._closed_path = None
             self._broken = False
             return None
         os.fsync(self._fh.fileno())
@@ -215,7 +215,7 @@ class RollingWarcWriter:
         os.replace(self._open_path, final)
         _fsync_dir(self.directory)
         self.closed_files.append(final)
-        self._fh = self._open_path = None
+        self._fh = self._open_path = self._closed_path = None
         return final
 
     @staticmethod
