@@ -28,9 +28,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date
-
 from kronika import __version__
 
 WARC_VERSION = "WARC/1.1"
@@ -45,6 +42,16 @@ _COMPRESSED_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd", "c
 
 
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+# Secrets stay out of request records: these headers' values are written as REDACTED (the name is
+# kept, so a reader sees that one was sent), with the source's configured headers added to them.
+REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def redact(headers: list[tuple[str, str]], secret_names: frozenset[str]) -> list[tuple[str, str]]:
+    """The headers with the values of `secret_names` (lower-case) replaced by REDACTED."""
+    return [(name, REDACTED if name.lower() in secret_names else value) for name, value in headers]
 
 
 def _sha1(*parts: bytes) -> str:
@@ -62,7 +69,9 @@ def payload_digest(body: bytes) -> str:
 
 
 def warc_date(moment: datetime) -> str:
-    return datetime_to_iso_date(moment.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+    # warcio's datetime_to_iso_date(use_micros=True) form (fractions only when there are some),
+    # written here so the writer process starts without importing warcio (and fsspec with it)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
 
 
 @dataclass(frozen=True)
@@ -106,12 +115,21 @@ def http_head(first_line: str, headers: Sequence[tuple[str, str]]) -> bytes:
     """The status or request line and the headers, as the HTTP block of a record starts.
 
     Header values arrive decoded as latin-1 (byte for byte); a value that is not ASCII is written
-    the way warcio writes it (RFC 8187 percent-encoding), so every reader sees one form."""
+    the way warcio writes it (RFC 8187 percent-encoding), so every reader sees one form. A header
+    name or status line that is not ASCII (warcio refuses those) is written as the bytes received."""
     text = first_line + "\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
     if text.isascii():
         return text.encode("ascii")
+    from warcio.statusandheaders import StatusAndHeaders  # rare: not worth warcio's import at start-up
+
     protocol, _, rest = first_line.partition(" ")
-    return StatusAndHeaders(rest, list(headers), protocol=protocol).to_ascii_bytes()
+    try:
+        return StatusAndHeaders(rest, list(headers), protocol=protocol).to_ascii_bytes()
+    except UnicodeEncodeError:
+        try:
+            return text.encode("latin-1")  # what arrived, byte for byte
+        except UnicodeEncodeError:  # a configured header beyond latin-1: never sent as such by Scrapy either
+            return text.encode("utf-8")
 
 
 def warc_record(warc_type: str, date: str, block: Sequence[bytes], content_type: str,

@@ -33,6 +33,32 @@ def children(marker: bytes, parent: int | None = None) -> list[int]:
     return found
 
 
+def running(marker: bytes) -> list[int]:
+    """PIDs of live (not zombie) processes, anyone's, whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def gone(marker: bytes, timeout: float = 10) -> bool:
+    """Whether every process whose command line holds `marker` has ended within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while running(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def wait_for_child(marker: bytes, timeout: float = 60, alive: threading.Thread | None = None) -> int | None:
     """The PID of the child once it runs; None when `alive` (the thread starting it) ends first."""
     deadline = time.monotonic() + timeout

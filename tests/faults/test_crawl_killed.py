@@ -16,8 +16,8 @@ from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
 from kronika.storage.warc.writer import complete_members_end
-from tests.faults.processes import (assert_every_capture_readable, closed_warcs, kill, open_warcs, wait_for_child,
-                                    warcio_check)
+from tests.faults.processes import (assert_every_capture_readable, closed_warcs, gone, kill, open_warcs,
+                                    wait_for_child, warcio_check)
 from tests.integration.helpers import assert_database_matches_mirror, assert_warcio_check_passes
 
 KILLS = 20
@@ -60,6 +60,8 @@ def test_crawls_killed_at_random_moments_lose_and_corrupt_nothing(sqlite_env, mi
                     killed_with_responses += 1
         thread.join(timeout=60)
         assert not thread.is_alive()
+        # the crawl's WARC writer process died with it (nothing appends to what the next run repairs)
+        assert gone(str(archive).encode()), "a process still works on the archive"
 
         # what an earlier kill left open was closed by this crawl before its spider started
         for path in left_open:

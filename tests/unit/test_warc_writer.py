@@ -252,3 +252,11 @@ def test_a_line_break_cannot_smuggle_a_warc_header():
     with pytest.raises(ValueError, match="line break"):
         warc_record("request", "2026-01-01T00:00:00Z", [b""], "application/http; msgtype=request",
                     url="http://x.example/", fields=[("WARC-Concurrent-To", "<urn:x>\r\nWARC-Type: response")])
+
+
+def test_a_header_name_that_is_not_ascii_is_written_as_received():
+    """warcio percent-encodes non-ASCII values but refuses such names: those keep their bytes."""
+    from kronika.storage.warc.writer import http_head
+
+    assert http_head("HTTP/1.1 200 OK", [("X-Caf\xe9", "cr\xe8me")]) == "HTTP/1.1 200 OK\r\nX-Caf\xe9: cr\xe8me\r\n\r\n".encode("latin-1")
+    assert http_head("HTTP/1.1 200 OK", [("X-Note", "cr\xe8me")]) == b"HTTP/1.1 200 OK\r\nX-Note: cr%C3%A8me\r\n\r\n"
