@@ -108,9 +108,9 @@ def _mime(content_type: str | None) -> str | None:
     return content_type.split(";")[0].strip().lower() or None if content_type else None
 
 
-def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str], str]:
-    """warcinfo fields, capture rows (role from metadata), record count, CDXJ lines and the file's
-    SHA-256, in one pass over the file."""
+def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str], str, int]:
+    """warcinfo fields, capture rows (role from metadata), record count, CDXJ lines, the file's
+    SHA-256 and size, in one pass over the file."""
     warcinfo: dict = {}
     captures: dict[str, dict] = {}
     records = []
@@ -135,8 +135,11 @@ def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str], str]:
                 captures[info.concurrent_to]["role"] = role[0] if role else None
                 original = info.fields.get("kronikaOriginalUrl")
                 captures[info.concurrent_to]["original_url"] = original[0] if original else None
-        sha256 = reader.sha256() or sha256_of(path)
-    return warcinfo, list(captures.values()), len(records), cdxj_lines(records, path.name), sha256
+        sha256 = reader.sha256()
+        size = reader.tell()  # read to its end: the size, without asking the store again
+        if sha256 is None:  # the reader seeked: hash and measure the file apart
+            sha256, size = sha256_of(path), file_size(path)
+    return warcinfo, list(captures.values()), len(records), cdxj_lines(records, path.name), sha256, size
 
 
 def index(env: Environment | None = None, source: str | None = None,
@@ -161,13 +164,13 @@ def index(env: Environment | None = None, source: str | None = None,
             if in_db and in_cdxj:
                 continue
             try:
-                warcinfo, rows, records, lines, sha256 = _read_file(path)
+                warcinfo, rows, records, lines, sha256, size = _read_file(path)
             except Exception as exc:  # one unreadable file must not stop the others being indexed
                 logger.error("cannot index %s: %s: %s (run `kronika verify`)", relative, type(exc).__name__, exc)
                 result.errors.append(f"{relative}: {type(exc).__name__}: {exc}")
                 continue
             if not in_db:
-                _add_file(engine, env, path, relative, warcinfo, rows, records, sha256)
+                _add_file(engine, env, path, relative, warcinfo, rows, records, sha256, size)
                 result.files.append(relative)
                 result.captures += len(rows)
             if not in_cdxj:
@@ -183,7 +186,7 @@ def index(env: Environment | None = None, source: str | None = None,
 
 
 def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dict, rows: list[dict],
-              records: int, sha256: str) -> None:
+              records: int, sha256: str, size: int) -> None:
     source_name = warcinfo.get("kronika-source") or path.parent.name
     run_id = warcinfo.get("kronika-crawl-run")
     with unit_of_work(engine) as session:
@@ -198,7 +201,7 @@ def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dic
                                  finished_at=None, stats={}))
             session.flush()
         warc_file = WarcFile(path=relative, source=source_name, sha256=sha256,
-                             size=file_size(path), records=records,
+                             size=size, records=records,
                              created_at=warcinfo.get("_date") or datetime.now(timezone.utc),
                              indexed_at=datetime.now(timezone.utc), extracted_at=None)
         session.add(warc_file)

@@ -51,12 +51,12 @@ def index_records(path: Path, fh: BinaryIO | None = None) -> Iterator[IndexRecor
     """Every record of a (record-per-gzip-member) WARC file with its offset and compressed length.
 
     `fh`: the file already open (read from its start), for a caller that reads it through a
-    wrapper of its own; it is left open."""
-    size = file_size(path)
+    wrapper of its own; it is left open, read to its end (the end is where the last record stops:
+    no second look at the file, which on an object store is a request)."""
     previous: IndexRecord | None = None
-    with nullcontext(fh) if fh is not None else open_binary(path) as fh:
+    with nullcontext(fh) if fh is not None else open_binary(path) as stream:
         # HTTP headers are parsed only where an index needs them (responses and revisits)
-        for record in ArchiveIterator(fh, parse_http=False):
+        for record in ArchiveIterator(stream, parse_http=False):
             if record.record_type == WarcRecordType.request:
                 # a request is counted and measured, nothing more: no index needs its headers
                 info = IndexRecord(offset=record.stream_pos, length=0, rec_type="request",
@@ -69,6 +69,12 @@ def index_records(path: Path, fh: BinaryIO | None = None) -> Iterator[IndexRecor
                 yield previous
             previous = info
     if previous is not None:
+        if fh is None:
+            size = file_size(path)
+        else:
+            while fh.read(1 << 20):  # whatever the iterator left unread (nothing, usually)
+                pass
+            size = fh.tell()
         previous.length = size - previous.offset
         yield previous
 

@@ -24,7 +24,7 @@ def test_an_unreadable_file_is_reported_and_the_others_indexed(sqlite_env):
     assert again.files == [] and again.cdxj_lines == 0 and len(again.errors) == 1, "still reported, still skipped"
 
 
-def test_each_new_file_is_read_once_and_fingerprinted_on_the_way(sqlite_env, monkeypatch):
+def test_each_new_file_is_read_once_fingerprinted_and_measured_on_the_way(sqlite_env, monkeypatch):
     # on an object store every read of a file is a download: index hashes (SHA-256) the bytes the
     # record walk reads rather than reading the file a second time
     import hashlib
@@ -42,11 +42,19 @@ def test_each_new_file_is_read_once_and_fingerprinted_on_the_way(sqlite_env, mon
         real = module.open_binary
         monkeypatch.setattr(module, "open_binary", lambda p, real=real: opened.append(p.name) or real(p))
 
+    # nor asked for its size (a HEAD each time on a store): the read's end is the size
+    def no_stat(p):
+        raise AssertionError(f"file_size({p}) called")
+
+    for module in (index_module, cdxj_module):
+        monkeypatch.setattr(module, "file_size", no_stat)
+
     index(sqlite_env)
     assert opened == [path.name], "the file was opened once"
     with unit_of_work(open_database(sqlite_env.database_url)) as session:
         [stored] = session.query(WarcFile).all()
         assert stored.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert stored.size == path.stat().st_size
 
 
 def test_a_reader_that_seeks_gives_up_the_running_hash(tmp_path):

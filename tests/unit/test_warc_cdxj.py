@@ -39,6 +39,10 @@ def test_records_have_the_offsets_and_lengths_warcio_sees(tmp_path):
     ours = [(r.rec_type, r.offset, r.length, r.record_id) for r in index_records(path)]
     reference = [(r.rec_type, r.offset, r.length, r.record_id) for r in scan(path)]
     assert ours == reference
+    # given the open file, the last record ends where the file does (no stat), and the file is read out
+    with open(path, "rb") as fh:
+        assert [(r.rec_type, r.offset, r.length, r.record_id) for r in index_records(path, fh)] == reference
+        assert fh.read() == b"" and fh.tell() == path.stat().st_size
 
 
 def test_lines_are_what_cdxj_indexer_writes(tmp_path):
