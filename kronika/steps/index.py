@@ -22,7 +22,7 @@ from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun, Source, WarcFile
 from kronika.storage.warc.cdxj import (INDEX_DIR, INDEX_NAME, cdxj_lines, collection_index, covered_files,
                                        index_records, merge_into, urlkey)
-from kronika.storage.warc.paths import archive_root, file_size, list_files, open_binary, relative_name
+from kronika.storage.warc.paths import archive_root, list_files, open_binary, relative_name
 from kronika.storage.warc.reader import parse_warc_date
 
 logger = logging.getLogger(__name__)
@@ -135,10 +135,8 @@ def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str], str, int]:
                 captures[info.concurrent_to]["role"] = role[0] if role else None
                 original = info.fields.get("kronikaOriginalUrl")
                 captures[info.concurrent_to]["original_url"] = original[0] if original else None
-        sha256 = reader.sha256()
-        size = reader.tell()  # read to its end: the size, without asking the store again
-        if sha256 is None:  # the reader seeked: hash and measure the file apart
-            sha256, size = sha256_of(path), file_size(path)
+        sha256 = reader.sha256() or sha256_of(path)  # None: the reader seeked, hash the file apart
+        size = reader.tell()  # read to its end, seeks or not: its position is the size, no asking the store
     return warcinfo, list(captures.values()), len(records), cdxj_lines(records, path.name), sha256, size
 
 
