@@ -1,6 +1,7 @@
 """Finding and killing the real child processes of the steps under test, and checking what they left."""
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -10,10 +11,13 @@ import time
 from pathlib import Path
 
 from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
 
+from kronika.steps.crawl import CrawlFailed, crawl
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.reader import read_response
+from kronika.storage.warc.writer import complete_members_end
 
 
 def children(marker: bytes, parent: int | None = None) -> list[int]:
@@ -70,6 +74,29 @@ def wait_for_child(marker: bytes, timeout: float = 60, alive: threading.Thread |
             return None
         time.sleep(0.01)
     raise AssertionError(f"no child process matching {marker!r} within {timeout}s")
+
+
+def crawl_in_background(source, env) -> tuple[threading.Thread, dict]:
+    """A real crawl step running in a thread (started), and the dict its outcome lands in:
+    "result" (its CrawlResult) or "failed" (the CrawlFailed message)."""
+    outcome: dict = {}
+
+    def run_crawl():
+        try:
+            outcome["result"] = crawl(source, env)
+        except CrawlFailed as exc:
+            outcome["failed"] = str(exc)
+
+    thread = threading.Thread(target=run_crawl)
+    thread.start()
+    return thread, outcome
+
+
+def records_so_far(path: Path) -> list[str]:
+    """Record types of an `.open` file being written, up to its last complete record."""
+    with open(path, "rb") as fh:
+        data = fh.read(complete_members_end(path))
+    return [record.rec_type for record in ArchiveIterator(io.BytesIO(data))]
 
 
 def kill(pid: int) -> bool:

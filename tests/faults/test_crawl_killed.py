@@ -4,20 +4,18 @@ uninterrupted run stores exactly the mirror."""
 from __future__ import annotations
 
 import random
-import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from kronika.steps.crawl import CrawlFailed, crawl
 from kronika.steps.index import index
 from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
 from kronika.storage.warc.writer import complete_members_end
-from tests.faults.processes import (assert_every_capture_readable, closed_warcs, gone, kill, open_warcs,
-                                    wait_for_child, warcio_check)
+from tests.faults.processes import (assert_every_capture_readable, closed_warcs, crawl_in_background, gone, kill,
+                                    open_warcs, wait_for_child, warcio_check)
 from tests.integration.helpers import assert_database_matches_mirror, assert_warcio_check_passes
 
 KILLS = 20
@@ -39,16 +37,7 @@ def test_crawls_killed_at_random_moments_lose_and_corrupt_nothing(sqlite_env, mi
     for attempt in range(KILLS):
         source = sources[attempt % len(sources)]
         left_open = [p for p in open_warcs(archive) if p.parent.name == source.name]
-        outcome: dict = {}
-
-        def run_crawl():
-            try:
-                outcome["result"] = crawl(source, sqlite_env)
-            except CrawlFailed as exc:
-                outcome["failed"] = str(exc)
-
-        thread = threading.Thread(target=run_crawl)
-        thread.start()
+        thread, outcome = crawl_in_background(source, sqlite_env)
         pid = wait_for_child(SPIDER, alive=thread)
         delay = rng.uniform(0.3, 2.6)
         thread.join(timeout=delay)

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from kronika.steps.crawl import CrawlFailed, crawl
+from kronika.steps.crawl import crawl
 from kronika.steps.index import index
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
-from tests.faults.processes import (assert_every_capture_readable, children, closed_warcs, kill, open_warcs,
-                                    wait_for_child, warcio_check)
+from tests.faults.processes import (assert_every_capture_readable, children, closed_warcs, crawl_in_background,
+                                    kill, open_warcs, records_so_far, wait_for_child, warcio_check)
 
 SOURCE = "riverside-herald"
 SPIDER = b"kronika.spiders.run"
@@ -33,28 +31,10 @@ def test_a_killed_writer_process_stops_the_crawl_and_loses_nothing_written(sqlit
     # slowed down, so that the crawl is still running when the writer has written a few exchanges
     source = demo_config.source(SOURCE).model_copy(update={"download_delay": 0.1, "concurrent_requests_per_domain": 1})
     archive = sqlite_env.archive_dir
-    outcome: dict = {}
-
-    def run_crawl():
-        try:
-            outcome["result"] = crawl(source, sqlite_env)
-        except CrawlFailed as exc:
-            outcome["failed"] = str(exc)
-
-    thread = threading.Thread(target=run_crawl)
-    thread.start()
+    thread, outcome = crawl_in_background(source, sqlite_env)
     spider = wait_for_child(SPIDER, alive=thread)
-    deadline = time.monotonic() + 60
-    writer = None
-    while time.monotonic() < deadline:
-        found = children(WRITER, parent=spider)
-        in_flight = open_warcs(archive)
-        # the warcinfo record and at least two exchanges (three records each) are in the file
-        if found and in_flight and len(_members(in_flight[0])) >= 7:
-            writer = found[0]
-            break
-        time.sleep(0.02)
-    assert writer is not None, "the writer process was not seen writing"
+    # the warcinfo record and at least two exchanges (three records each) are in the file
+    writer = _writer_at_work(spider, archive, records=7)
     assert kill(writer)
     thread.join(timeout=120)
     assert not thread.is_alive()
@@ -79,21 +59,16 @@ def test_a_killed_writer_process_stops_the_crawl_and_loses_nothing_written(sqlit
     assert assert_every_capture_readable(sqlite_env.database_url, archive) > 0
 
 
-def _members(path: Path) -> list[int]:
-    """Ends of the complete gzip members (records) in a file being written."""
-    ends, data = [], path.read_bytes()
-    offset = 0
-    while offset < len(data):
-        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        try:
-            decompressor.decompress(data[offset:])
-        except zlib.error:
-            break
-        if not decompressor.eof:
-            break
-        offset = len(data) - len(decompressor.unused_data)
-        ends.append(offset)
-    return ends
+def _writer_at_work(spider: int, archive: Path, records: int) -> int:
+    """The crawl's writer process, once its file holds `records` complete records."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = children(WRITER, parent=spider)
+        in_flight = open_warcs(archive)
+        if found and in_flight and len(records_so_far(in_flight[0])) >= records:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError("the writer process was not seen writing")
 
 
 def test_a_sigterm_to_the_crawl_and_its_writer_stops_it_gracefully(sqlite_env, mirror, demo_config):
@@ -101,26 +76,9 @@ def test_a_sigterm_to_the_crawl_and_its_writer_stops_it_gracefully(sqlite_env, m
     to be closed by it, and the file is closed whole: nothing left `.open`."""
     source = demo_config.source(SOURCE).model_copy(update={"download_delay": 0.1, "concurrent_requests_per_domain": 1})
     archive = sqlite_env.archive_dir
-    outcome: dict = {}
-
-    def run_crawl():
-        try:
-            outcome["result"] = crawl(source, sqlite_env)
-        except CrawlFailed as exc:
-            outcome["failed"] = str(exc)
-
-    thread = threading.Thread(target=run_crawl)
-    thread.start()
+    thread, _ = crawl_in_background(source, sqlite_env)
     spider = wait_for_child(SPIDER, alive=thread)
-    deadline = time.monotonic() + 60
-    writer = None
-    while time.monotonic() < deadline and writer is None:
-        found = children(WRITER, parent=spider)
-        in_flight = open_warcs(archive)
-        if found and in_flight and len(_members(in_flight[0])) >= 4:
-            writer = found[0]
-        time.sleep(0.02)
-    assert writer is not None, "the writer process was not seen writing"
+    writer = _writer_at_work(spider, archive, records=4)
     # the group's signal reaches both; the writer first, as the harsher order
     os.kill(writer, signal.SIGTERM)
     os.kill(spider, signal.SIGTERM)

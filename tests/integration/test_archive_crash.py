@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -14,28 +13,12 @@ from kronika.storage.warc.cdxj import collection_index
 from kronika.storage.warc.reader import scan
 from kronika.storage.warc.writer import complete_members_end
 
-from kronika.steps.crawl import CrawlFailed, crawl
+from kronika.steps.crawl import crawl
 from kronika.steps.index import index
+from tests.faults.processes import children, crawl_in_background, records_so_far
 from tests.integration.helpers import assert_warcio_check_passes
 
 SOURCE = "riverside-herald"
-
-
-def _spider_processes() -> list[int]:
-    """PIDs of this test's crawl subprocess (`python -m kronika.spiders.run`), found in /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == os.getpid() and b"kronika.spiders.run" in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the crawl process through /proc")
@@ -43,28 +26,19 @@ def test_a_crawl_killed_with_sigkill_is_repaired_by_the_next_crawl_and_indexed(s
     # slow enough to be caught mid-crawl: one request at a time, a pause between them
     slow = demo_config.source(SOURCE).model_copy(update={"download_delay": 0.4, "concurrent_requests_per_domain": 1})
     source_dir = sqlite_env.archive_dir / SOURCE
-    outcome: dict = {}
-
-    def run_crawl():
-        try:
-            outcome["result"] = crawl(slow, sqlite_env)
-        except CrawlFailed as exc:
-            outcome["failed"] = str(exc)
-
-    thread = threading.Thread(target=run_crawl)
-    thread.start()
+    thread, outcome = crawl_in_background(slow, sqlite_env)
     open_file = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         candidates = list(source_dir.glob("*.warc.gz.open"))
         # wait until a few exchanges are on disk (warcinfo + robots.txt + some pages)
         if candidates and complete_members_end(candidates[0]) > 0 and \
-                sum(1 for r in _safe_scan(candidates[0]) if r == "response") >= 4:
+                records_so_far(candidates[0]).count("response") >= 4:
             open_file = candidates[0]
             break
         time.sleep(0.1)
     assert open_file is not None, "the crawl never had an open WARC file with responses in it"
-    [pid] = _spider_processes()
+    [pid] = children(b"kronika.spiders.run")
     os.kill(pid, signal.SIGKILL)
     thread.join(timeout=60)
     assert "failed" in outcome, "the crawl step reports the killed crawl as failed"
@@ -87,15 +61,3 @@ def test_a_crawl_killed_with_sigkill_is_repaired_by_the_next_crawl_and_indexed(s
     assert len(responses) >= 4
     assert closed.name in collection_index(source_dir).read_text()
     assert_warcio_check_passes(sqlite_env.archive_dir)
-
-
-def _safe_scan(path: Path) -> list[str]:
-    """Record types of an .open file being written, up to its last complete record."""
-    import io
-
-    from warcio.archiveiterator import ArchiveIterator
-
-    end = complete_members_end(path)
-    with open(path, "rb") as fh:
-        data = fh.read(end)
-    return [record.rec_type for record in ArchiveIterator(io.BytesIO(data))]

@@ -69,12 +69,16 @@ def test_frames_split_only_when_whole():
     assert split_frames(buffer) == [("b", b"x" * 70_000)] and not buffer
 
 
-def test_serve_writes_answers_in_order_and_closes(tmp_path):
+def _serving(writer) -> tuple[socket.socket, object, threading.Thread]:
+    """`serve` on a thread at the far end of a socketpair: our end, a reader of its answers, the thread."""
     ours, theirs = socket.socketpair()
-    writer = RollingWarcWriter(tmp_path, "kronika-test", {"kronika-source": "test"})
     server = threading.Thread(target=serve, args=(theirs, writer, SECRET_HEADERS))
     server.start()
-    stream = ours.makefile("rb")
+    return ours, ours.makefile("rb"), server
+
+
+def test_serve_writes_answers_in_order_and_closes(tmp_path):
+    ours, stream, server = _serving(RollingWarcWriter(tmp_path, "kronika-test", {"kronika-source": "test"}))
     for n in range(3):
         ours.sendall(write_request(fetched(n), None, None))
     answers = [_read_frame(stream) for _ in range(3)]
@@ -111,10 +115,7 @@ class _FullDisk:
 
 
 def test_a_write_error_is_an_answer_and_the_writer_goes_on():
-    ours, theirs = socket.socketpair()
-    server = threading.Thread(target=serve, args=(theirs, _FullDisk(), SECRET_HEADERS))
-    server.start()
-    stream = ours.makefile("rb")
+    ours, stream, server = _serving(_FullDisk())
     ours.sendall(write_request(fetched(), None, None))
     assert _read_frame(stream) == ("error", errno.ENOSPC, "No space left on device")
     ours.sendall(frame(("close",)))
@@ -123,11 +124,7 @@ def test_a_write_error_is_an_answer_and_the_writer_goes_on():
 
 
 def test_an_exchange_that_cannot_be_made_into_records_fails_alone(tmp_path):
-    ours, theirs = socket.socketpair()
-    writer = RollingWarcWriter(tmp_path, "kronika-test", {})
-    server = threading.Thread(target=serve, args=(theirs, writer, SECRET_HEADERS))
-    server.start()
-    stream = ours.makefile("rb")
+    ours, stream, server = _serving(RollingWarcWriter(tmp_path, "kronika-test", {}))
     ours.sendall(write_request(fetched(0, url="http://news.example/a\r\nWARC-Type: x"), None, None))
     kind, message = _read_frame(stream)
     assert kind == "failed" and "line break" in message
@@ -140,11 +137,7 @@ def test_an_exchange_that_cannot_be_made_into_records_fails_alone(tmp_path):
 
 
 def test_a_crawler_gone_without_closing_leaves_whole_records_for_repair(tmp_path):
-    ours, theirs = socket.socketpair()
-    writer = RollingWarcWriter(tmp_path, "kronika-test", {})
-    server = threading.Thread(target=serve, args=(theirs, writer, SECRET_HEADERS))
-    server.start()
-    stream = ours.makefile("rb")
+    ours, stream, server = _serving(RollingWarcWriter(tmp_path, "kronika-test", {}))
     for n in range(2):
         ours.sendall(write_request(fetched(n), None, None))
         assert _read_frame(stream)[0] == "ok"
