@@ -20,8 +20,8 @@ from sqlalchemy import select
 from kronika.settings import Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun, Source, WarcFile
-from kronika.storage.warc.cdxj import (INDEX_DIR, INDEX_NAME, cdxj_lines, collection_index, covered_files,
-                                       index_records, merge_into, urlkey)
+from kronika.storage.warc.cdxj import (INDEX_DIR, INDEX_NAME, LineSorter, cdxj_lines, collection_index,
+                                       covered_files, index_records, merge_into, urlkey)
 from kronika.storage.warc.paths import archive_root, list_files, open_binary, relative_name
 from kronika.storage.warc.reader import parse_warc_date
 
@@ -151,36 +151,41 @@ def index(env: Environment | None = None, source: str | None = None,
     for path in closed_warc_files(env.archive_dir, source):
         by_collection.setdefault(path.parent.name, []).append(path)
     for name, paths in by_collection.items():
-        collection = env.archive_dir / name
-        index_path = collection_index(collection)
-        covered = covered_files(index_path)
-        new_lines: list[str] = []
-        newly_covered: list[str] = []
-        for path in paths:
-            relative = relative_name(env.archive_dir, path)
-            in_db, in_cdxj = relative in known, path.name in covered
-            if in_db and in_cdxj:
-                continue
-            try:
-                warcinfo, rows, records, lines, sha256, size = _read_file(path)
-            except Exception as exc:  # one unreadable file must not stop the others being indexed
-                logger.error("cannot index %s: %s: %s (run `kronika verify`)", relative, type(exc).__name__, exc)
-                result.errors.append(f"{relative}: {type(exc).__name__}: {exc}")
-                continue
-            if not in_db:
-                _add_file(engine, env, path, relative, warcinfo, rows, records, sha256, size)
-                result.files.append(relative)
-                result.captures += len(rows)
-            if not in_cdxj:
-                new_lines.extend(lines)
-                newly_covered.append(path.name)
-            if progress:
-                progress(path)
-        if newly_covered:
-            merge_into(index_path, new_lines, newly_covered)
-            result.cdxj_lines += len(new_lines)
-            result.cdxj_indexes.append(f"{name}/{INDEX_DIR}/{INDEX_NAME}")
+        with LineSorter() as new_lines:  # a backlog's lines are sorted on disk, not held in memory
+            _index_collection(engine, env, name, paths, known, new_lines, result, progress)
     return result
+
+
+def _index_collection(engine, env: Environment, name: str, paths: list[Path], known: set[str],
+                      new_lines: LineSorter, result: IndexResult, progress: Callable[[Path], None] | None) -> None:
+    collection = env.archive_dir / name
+    index_path = collection_index(collection)
+    covered = covered_files(index_path)
+    newly_covered: list[str] = []
+    for path in paths:
+        relative = relative_name(env.archive_dir, path)
+        in_db, in_cdxj = relative in known, path.name in covered
+        if in_db and in_cdxj:
+            continue
+        try:
+            warcinfo, rows, records, lines, sha256, size = _read_file(path)
+        except Exception as exc:  # one unreadable file must not stop the others being indexed
+            logger.error("cannot index %s: %s: %s (run `kronika verify`)", relative, type(exc).__name__, exc)
+            result.errors.append(f"{relative}: {type(exc).__name__}: {exc}")
+            continue
+        if not in_db:
+            _add_file(engine, env, path, relative, warcinfo, rows, records, sha256, size)
+            result.files.append(relative)
+            result.captures += len(rows)
+        if not in_cdxj:
+            new_lines.extend(lines)
+            newly_covered.append(path.name)
+        if progress:
+            progress(path)
+    if newly_covered:
+        merge_into(index_path, new_lines.merged(), newly_covered)
+        result.cdxj_lines += new_lines.count
+        result.cdxj_indexes.append(f"{name}/{INDEX_DIR}/{INDEX_NAME}")
 
 
 def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dict, rows: list[dict],

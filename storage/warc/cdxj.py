@@ -4,18 +4,21 @@
 metadata bodies, which are small, are read), giving each record its compressed offset and length.
 `cdxj_line` turns a capture into the line `cdxj-indexer` would write for it, field for field, so
 pywb and WACZ tooling read our index as their own. `merge_into` folds new lines into a sorted
-`index.cdxj` and is safe to repeat: identical lines are kept once.
+`index.cdxj` and is safe to repeat: identical lines are kept once. `LineSorter` sorts the new
+lines of any number of files in bounded memory (sorted runs spilled to temporary files), so
+indexing a large backlog does not hold every line at once.
 """
 from __future__ import annotations
 
 import heapq
 import json
 import re
+import tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, TextIO
 
 import surt
 from fastwarc.warc import ArchiveIterator, WarcRecordType
@@ -26,6 +29,10 @@ INDEX_DIR = "indexes"
 INDEX_NAME = "index.cdxj"
 COVERED_SUFFIX = ".files"  # beside the index: the WARC files whose lines it holds
 CDXJ_RECORD_TYPES = ("response", "revisit", "resource", "metadata")
+# Lines sorted in memory at a time (~2 MB); beyond, each sorted run goes to a temporary file, and
+# at most MAX_RUNS are kept before they are merged into one (open files stay few).
+RUN_LINES = 5_000
+MAX_RUNS = 64
 _MIME_END = re.compile(r"[;\s]")
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps uses for str (ensure_ascii)
 
@@ -177,13 +184,67 @@ def covered_files(index_path: Path) -> set[str]:
     return {line for line in listing.read_text(encoding="utf-8").splitlines() if line}
 
 
-def merge_into(index_path: Path, new_lines: list[str], new_files: Iterable[str]) -> int:
-    """Fold `new_lines` into the sorted index (streamed, replaced whole); record `new_files` as covered.
+class LineSorter:
+    """An external merge sort of text lines: memory holds RUN_LINES of them, whatever the total.
+
+    `extend` as often as needed, then `merged()` streams every line in order (duplicates kept:
+    `merge_into` drops them). Temporary files vanish on `close` or when the process dies.
+    """
+
+    def __init__(self, run_lines: int | None = None, max_runs: int | None = None):
+        self.count = 0
+        self._lines: list[str] = []
+        self._runs: list[TextIO] = []
+        self._run_lines, self._max_runs = run_lines or RUN_LINES, max_runs or MAX_RUNS
+
+    def extend(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self._lines.append(line)
+            self.count += 1
+            if len(self._lines) >= self._run_lines:
+                self._lines.sort()
+                self._spill(self._lines)
+                self._lines = []
+
+    def _spill(self, ordered_lines: Iterable[str]) -> None:
+        if len(self._runs) >= self._max_runs:  # fold the runs so far into one
+            runs, self._runs = self._runs, []
+            self._spill(heapq.merge(*runs))
+            for run in runs:
+                run.close()
+        run = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        run.writelines(ordered_lines)
+        run.seek(0)
+        self._runs.append(run)
+
+    @property
+    def runs(self) -> int:
+        """Sorted runs on disk (for tests: 0 while everything fits in memory)."""
+        return len(self._runs)
+
+    def merged(self) -> Iterator[str]:
+        self._lines.sort()
+        return heapq.merge(*self._runs, self._lines)
+
+    def close(self) -> None:
+        for run in self._runs:
+            run.close()
+        self._runs, self._lines = [], []
+
+    def __enter__(self) -> "LineSorter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def merge_into(index_path: Path, sorted_lines: Iterable[str], new_files: Iterable[str]) -> int:
+    """Fold `sorted_lines` (in order: `LineSorter.merged()` or `sorted(...)`) into the sorted index
+    (streamed, replaced whole); record `new_files` as covered.
 
     Lines already present are not written twice, so a run interrupted between writing the index
     and the file list can simply be repeated. Returns the number of lines in the index.
     """
-    new_lines = sorted(new_lines)
     count = 0
 
     def write_index(out) -> None:
@@ -191,7 +252,7 @@ def merge_into(index_path: Path, new_lines: list[str], new_files: Iterable[str])
         existing = index_path.open("r", encoding="utf-8") if index_path.exists() else None
         try:
             last = None
-            for line in heapq.merge(existing or [], new_lines):
+            for line in heapq.merge(existing or [], sorted_lines):
                 if line != last:
                     out.write(line)
                     count += 1

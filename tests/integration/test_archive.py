@@ -92,7 +92,7 @@ def test_every_file_starts_with_a_complete_warcinfo_and_every_record_has_its_dig
 
 
 # -- index ---------------------------------------------------------------------------------
-def test_cdxj_index_is_what_cdxj_indexer_writes_and_is_incremental(archive):
+def test_cdxj_index_is_what_cdxj_indexer_writes_and_is_incremental(archive, monkeypatch):
     env = archive["env"]
     source_dir = env.archive_dir / SOURCE
     index_path = collection_index(source_dir)
@@ -114,6 +114,16 @@ def test_cdxj_index_is_what_cdxj_indexer_writes_and_is_incremental(archive):
     covered.unlink()
     rebuilt = index(env, SOURCE)
     assert rebuilt.files == [] and index_path.read_bytes() == before
+
+    # and rebuilt the same when its lines are sorted on disk: three in memory, runs folded at two
+    import kronika.storage.warc.cdxj as cdxj_module
+
+    monkeypatch.setattr(cdxj_module, "RUN_LINES", 3)
+    monkeypatch.setattr(cdxj_module, "MAX_RUNS", 2)
+    index_path.unlink()
+    covered.unlink()
+    spilled = index(env, SOURCE)
+    assert spilled.cdxj_lines == len(reference) and index_path.read_bytes() == before
 
 
 # -- get -------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """The CDXJ index: line for line what the real `cdxj-indexer` writes, merged incrementally and sorted."""
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kronika.storage.warc.cdxj import (
+    LineSorter,
     cdxj_lines,
     covered_files,
     index_records,
@@ -56,12 +58,37 @@ def test_lines_are_what_cdxj_indexer_writes(tmp_path):
 
 def test_merge_is_sorted_incremental_and_idempotent(tmp_path):
     index = tmp_path / "indexes" / "index.cdxj"
-    merge_into(index, ["b 2 {}\n", "a 1 {}\n"], ["one.warc.gz"])
-    merge_into(index, ["c 3 {}\n", "a 0 {}\n"], ["two.warc.gz"])
+    merge_into(index, ["a 1 {}\n", "b 2 {}\n"], ["one.warc.gz"])
+    merge_into(index, ["a 0 {}\n", "c 3 {}\n"], ["two.warc.gz"])
     merge_into(index, ["c 3 {}\n"], ["two.warc.gz"])  # an interrupted run, repeated
     assert index.read_text() == "a 0 {}\na 1 {}\nb 2 {}\nc 3 {}\n"
     assert covered_files(index) == {"one.warc.gz", "two.warc.gz"}
     assert not list(index.parent.glob("*.tmp"))
+
+
+def test_line_sorter_spills_sorted_runs_and_merges_them(tmp_path):
+    rng = random.Random(7)
+    lines = [f"{rng.randrange(10**6):07d} {i} {{}}\n" for i in range(1000)] + ["dup\n", "dup\n"]
+    with LineSorter(run_lines=50, max_runs=4) as sorter:
+        sorter.extend(lines[:500])
+        sorter.extend(lines[500:])
+        # 1002 lines, 50 in memory at a time: runs were written and folded, never more than four
+        assert 1 <= sorter.runs <= 4 and sorter.count == len(lines)
+        assert list(sorter.merged()) == sorted(lines)  # duplicates kept: merge_into drops them
+    assert sorter.runs == 0
+
+
+def test_index_of_a_backlog_is_the_same_when_its_lines_spill(tmp_path, monkeypatch):
+    path = write_sample(tmp_path)
+    lines = cdxj_lines(index_records(path), path.name) * 3
+    whole = tmp_path / "whole" / "index.cdxj"
+    merge_into(whole, sorted(lines), ["a.warc.gz"])
+    spilled = tmp_path / "spilled" / "index.cdxj"
+    with LineSorter(run_lines=2) as sorter:
+        sorter.extend(lines)
+        assert sorter.runs >= 2
+        merge_into(spilled, sorter.merged(), ["a.warc.gz"])
+    assert spilled.read_text() == whole.read_text() == "".join(sorted(set(lines)))
 
 
 def test_timestamps():
