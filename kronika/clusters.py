@@ -15,7 +15,9 @@ The work is incremental, with the result of `group()` over every article (tests 
   from, by extract in the same transaction as the version whose text it hashes (its parse
   workers compute it in parallel); only articles without one or whose text changed since (rows
   from before migration 0009 or a SCHEME change) are hashed here, a batch at a time;
-- the stored signatures (512 bytes an article) are banded into LSH buckets one band at a time;
+- the stored signatures (512 bytes an article) are banded into LSH buckets one band at a time,
+  by the database (a window count over a slice of the signature), which returns only the buckets
+  that two articles share: no step holds a row or a signature for every article;
 - only the articles of candidate pairs have their text read and shingled for the exact check,
   a few components of the candidate graph at a time (a cluster never spans two).
 
@@ -29,10 +31,10 @@ import hashlib
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import combinations
+from itertools import combinations, groupby
 from typing import TypeVar
 
 import numpy as np
@@ -57,6 +59,7 @@ JACCARD = 0.2  # and a real part of both overall (not one sentence quoted in a l
 VALUE_BYTES = 8  # each MinHash value is below 2**31; stored as 8 bytes (the 0009 table's layout)
 BAND_BYTES = PERMUTATIONS // BANDS * VALUE_BYTES
 BATCH = 200  # articles hashed per transaction; articles whose texts are read and checked at a time
+PAIRS_AT_ONCE = 5_000  # candidate pairs whose signatures are read and compared at a time
 # Stored signatures are only valid for the scheme that computed them: changing any of these
 # (or the shingle hash) must change this string, which discards every stored signature.
 SCHEME = (f"minhash: {SHINGLE}-word shingles, blake2b-64 mod 2**31-1, (a*h+b) mod 2**31-1, "
@@ -115,7 +118,7 @@ def similarity(a: set[int], b: set[int]) -> tuple[float, float]:
 
 def candidate_pairs(signatures: Sequence[bytes]) -> set[tuple[int, int]]:
     """Index pairs (i < j) whose signatures agree on at least one band, and on MIN_AGREEMENT
-    values in all.
+    values in all (the in-memory form: `_candidate_pairs` does the same from the database).
 
     One band's buckets at a time, so only one band's worth of keys is ever in memory. The second
     condition is what keeps chance band matches from costing an exact check each: unrelated
@@ -132,13 +135,18 @@ def candidate_pairs(signatures: Sequence[bytes]) -> set[tuple[int, int]]:
         for members in buckets.values():
             if len(members) > 1:
                 pairs.update(combinations(members, 2))
+    return set(agreeing(sorted(pairs), signatures))
+
+
+def agreeing(pairs: Sequence[tuple[K, K]], signature_of: Mapping[K, bytes] | Sequence[bytes]
+             ) -> list[tuple[K, K]]:
+    """The pairs whose two signatures agree on at least MIN_AGREEMENT of their values."""
     if not pairs:
-        return pairs
-    ordered_pairs = sorted(pairs)
-    values = np.frombuffer(b"".join(signatures), dtype=">u8").reshape(len(signatures), PERMUTATIONS)
-    first, second = np.array(ordered_pairs, dtype=np.int64).T
-    agreeing = (values[first] == values[second]).sum(axis=1)
-    return {pair for pair, count in zip(ordered_pairs, agreeing.tolist()) if count >= MIN_AGREEMENT}
+        return []
+    first = np.frombuffer(b"".join(signature_of[a] for a, _ in pairs), dtype=">u8").reshape(len(pairs), PERMUTATIONS)
+    second = np.frombuffer(b"".join(signature_of[b] for _, b in pairs), dtype=">u8").reshape(len(pairs), PERMUTATIONS)
+    counts = (first == second).sum(axis=1)
+    return [pair for pair, count in zip(pairs, counts.tolist()) if count >= MIN_AGREEMENT]
 
 
 def connected(pairs: Iterable[tuple[K, K]]) -> list[list[K]]:
@@ -284,22 +292,46 @@ def refresh_signatures(engine) -> int:
     return computed
 
 
+def _band_buckets(session, band: int) -> Iterator[list[int]]:
+    """The article ids of each LSH bucket of one band that holds two or more (same language).
+
+    The database groups and sorts the band's keys (a window count keeps only shared buckets), so
+    what reaches Python is the candidates, not a row per article: memory follows the candidates,
+    however large the archive."""
+    key = func.substr(ArticleSignature.signature, band * BAND_BYTES + 1, BAND_BYTES)
+    current = (select(ArticleSignature.article_id.label("article_id"), Article.language.label("language"),
+                      key.label("key"), func.count().over(partition_by=(Article.language, key)).label("members"))
+               .join(Article, Article.id == ArticleSignature.article_id)
+               .where(ArticleSignature.shingle_count >= MIN_SHINGLES,
+                      ArticleSignature.text_hash.is_not_distinct_from(Article.text_hash))
+               .subquery())
+    rows = session.execute(select(current.c.language, current.c.key, current.c.article_id)
+                           .where(current.c.members > 1)
+                           .order_by(current.c.language, current.c.key, current.c.article_id))
+    for _, members in groupby(rows, key=lambda row: (row[0], bytes(row[1]))):
+        yield [row[2] for row in members]
+
+
 def _candidate_pairs(session) -> set[tuple[int, int]]:
-    """Article-id pairs (same language) that share an LSH bucket, from the stored signatures."""
-    rows = session.execute(
-        select(ArticleSignature.article_id, Article.language, ArticleSignature.signature)
-        .join(Article, Article.id == ArticleSignature.article_id)
-        .where(ArticleSignature.shingle_count >= MIN_SHINGLES,
-               ArticleSignature.text_hash.is_not_distinct_from(Article.text_hash))
-        .order_by(ArticleSignature.article_id))
-    by_language: dict[str | None, tuple[list[int], list[bytes]]] = defaultdict(lambda: ([], []))
-    for article_id, language, signature in rows:
-        ids, signatures = by_language[language]
-        ids.append(article_id)
-        signatures.append(bytes(signature))
+    """Article-id pairs (same language) that share an LSH bucket and agree on MIN_AGREEMENT
+    values, from the stored signatures: one band at a time, then the signatures of PAIRS_AT_ONCE
+    pairs at a time. No step holds a signature, or a row, for every article."""
+    shared: set[tuple[int, int]] = set()
+    for band in range(BANDS):
+        for members in _band_buckets(session, band):
+            shared.update(combinations(members, 2))  # members come sorted: (smaller id, larger id)
+    ordered_pairs = sorted(shared)
+    del shared
     pairs: set[tuple[int, int]] = set()
-    for ids, signatures in by_language.values():
-        pairs.update((ids[i], ids[j]) for i, j in candidate_pairs(signatures))
+    for start in range(0, len(ordered_pairs), PAIRS_AT_ONCE):
+        chunk = ordered_pairs[start:start + PAIRS_AT_ONCE]
+        wanted = sorted({article_id for pair in chunk for article_id in pair})
+        signature_of: dict[int, bytes] = {}
+        for first in range(0, len(wanted), BATCH):
+            signature_of.update((article_id, bytes(signature)) for article_id, signature in session.execute(
+                select(ArticleSignature.article_id, ArticleSignature.signature)
+                .where(ArticleSignature.article_id.in_(wanted[first:first + BATCH]))))
+        pairs.update(agreeing(chunk, signature_of))
     return pairs
 
 

@@ -202,16 +202,44 @@ def test_a_run_killed_before_its_commit_keeps_its_signatures_and_is_redone(any_e
 
 
 def test_small_batches_give_the_same_clusters(sqlite_env, monkeypatch):
-    """Signatures hashed, texts read and candidate components checked a few at a time (here 7)."""
+    """Signatures hashed, texts read and candidate components checked a few at a time (here 7),
+    candidate pairs' signatures compared three pairs at a time."""
     monkeypatch.setattr(clusters, "BATCH", 7)
+    monkeypatch.setattr(clusters, "PAIRS_AT_ONCE", 3)
     engine = open_database(sqlite_env.database_url)
-    add_articles(engine, corpus(5))
+    articles = corpus(5)
+    add_articles(engine, articles)
     stats = Counter()
     update_story_clusters(engine, stats)
     assert stored(engine) == from_scratch(engine) != []
     with unit_of_work(engine) as session:
         clustered = session.scalar(select(func.count()).select_from(StoryClusterArticle))
     assert stats["candidate_articles"] >= clustered > 7
+
+
+def test_the_database_bands_the_signatures_and_returns_only_shared_buckets(any_env):
+    """What reaches Python from each band is the articles of buckets two or more share (same
+    language), not a row per article: memory follows the candidates, not the archive."""
+    engine = open_database(any_env.database_url)
+    articles = corpus(6)
+    add_articles(engine, articles)
+    clusters.refresh_signatures(engine)
+    with unit_of_work(engine) as session:
+        language_of = dict(session.execute(select(Article.id, Article.language)).all())
+        signature_of = {article_id: bytes(value) for article_id, value in session.execute(
+            select(ArticleSignature.article_id, ArticleSignature.signature)
+            .where(ArticleSignature.shingle_count >= MIN_SHINGLES))}
+        reached: set[int] = set()
+        for band in range(clusters.BANDS):
+            start = band * clusters.BAND_BYTES
+            expected = defaultdict(list)  # the same buckets, banded here in Python
+            for article_id, value in sorted(signature_of.items()):
+                expected[(language_of[article_id], value[start:start + clusters.BAND_BYTES])].append(article_id)
+            buckets = list(clusters._band_buckets(session, band))
+            assert sorted(buckets) == sorted(m for m in expected.values() if len(m) > 1)
+            reached.update(article_id for members in buckets for article_id in members)
+    # an article that shares no bucket with another never comes back from the database
+    assert 0 < len(reached) < len(signature_of)
 
 
 def test_a_new_signature_scheme_discards_every_stored_signature(sqlite_env, monkeypatch):
