@@ -19,6 +19,10 @@ DOWNLOADER_MIDDLEWARES = {
 # the network guard's connect-time check: a host name resolving to a private address is refused
 TWISTED_DNS_RESOLVER = "kronika.spiders.netguard.GuardedResolver"
 
+# Requests waiting beyond a few thousand go to an anonymous temporary file (spiders/queues.py):
+# a crawl's memory stays flat however long its backlog, at no cost to a small crawl.
+SCHEDULER_MEMORY_QUEUE = "kronika.spiders.queues.SpillingLifoQueue"
+
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False  # news pages do not need them, and a cookie is a secret in a WARC
 TELNETCONSOLE_ENABLED = False
