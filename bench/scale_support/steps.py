@@ -59,16 +59,16 @@ def run_extract(args: dict) -> dict:
 
 
 def run_kronika_cdxj(args: dict) -> dict:
-    from kronika.storage.warc.cdxj import cdxj_lines, index_records
+    from kronika.storage.warc.cdxj import LineSorter, cdxj_lines, index_records
 
     started = time.perf_counter()
-    lines = []
-    for name in args["files"]:
-        path = Path(name)
-        lines.extend(cdxj_lines(index_records(path), path.name))
-    lines.sort()
-    Path(args["output"]).write_text("".join(lines), encoding="utf-8")
-    return {"seconds": time.perf_counter() - started, "lines": len(lines)}
+    with LineSorter() as lines, open(args["output"], "w", encoding="utf-8") as out:  # as `kronika index` sorts
+        for name in args["files"]:
+            path = Path(name)
+            lines.extend(cdxj_lines(index_records(path), path.name))
+        out.writelines(lines.merged())
+        count = lines.count
+    return {"seconds": time.perf_counter() - started, "lines": count}
 
 
 def run_cdxj_indexer(args: dict) -> dict:
