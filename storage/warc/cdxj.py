@@ -122,7 +122,7 @@ def _describe(record) -> IndexRecord:
     return info
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # a page's records (response, request, its capture row) follow one another
 def urlkey(url: str) -> str:
     """The SURT key pywb sorts and looks captures up by (a URL too odd for SURT keys itself)."""
     try:
