@@ -5,25 +5,54 @@ Request object (~2.5 KB each): a sitemap of 20,000 articles is 20,000 of them at
 crawl's memory grows with its backlog (docs/performance.md). JOBDIR's disk queues bound that but
 write every request, and every dupefilter fingerprint, to files (−5.5% pages/s, measured). This
 queue behaves as Scrapy's default LifoMemoryQueue and keeps the newest requests as objects; when
-more than 2 × KEEP wait, the oldest KEEP are serialised as Scrapy serialises them for JOBDIR
-(Request.to_dict, pickle) onto a stack in an anonymous temporary file, and read back KEEP at a
-time once the memory runs dry. A crawl whose backlog stays small never touches the disk, and an
-unlinked temporary file cannot outlive a killed crawl.
+more than 2 × KEEP wait, the oldest KEEP are pickled onto a stack in an anonymous temporary file,
+and read back KEEP at a time once the memory runs dry. The Request objects are pickled as they
+are, the spider by reference (its callbacks come back bound to the running spider, as JOBDIR's
+Request.to_dict names them): 11 µs a request out and back, against 57 µs through to_dict. A
+crawl whose backlog stays small never touches the disk, and an unlinked temporary file cannot
+outlive a killed crawl.
 """
 from __future__ import annotations
 
+import io
 import logging
 import pickle
 import tempfile
 from array import array
 from collections import deque
-
-from scrapy.utils.request import request_from_dict
+from types import MethodType
 
 logger = logging.getLogger(__name__)
 
 KEEP = 1_000  # requests moved to disk, and back, at a time; at most 2 × KEEP wait in memory
 # (setting KRONIKA_SCHEDULER_KEEP: a test makes a small crawl spill)
+
+
+class _RequestPickler(pickle.Pickler):
+    """Requests as they are, the running spider by reference; a method bound elsewhere is refused."""
+
+    def __init__(self, file, spider):
+        super().__init__(file, protocol=5)
+        self.spider = spider
+
+    def persistent_id(self, obj):
+        if obj is self.spider:
+            return "spider"
+        if isinstance(obj, MethodType) and obj.__self__ is not self.spider:
+            # pickle would copy the object the method is bound to: the callback would run on a copy
+            raise pickle.PicklingError(f"{obj.__qualname__} is not a method of the spider")
+        return None
+
+
+class _RequestUnpickler(pickle.Unpickler):
+    def __init__(self, file, spider):
+        super().__init__(file)
+        self.spider = spider
+
+    def persistent_load(self, pid):
+        if pid != "spider":
+            raise pickle.UnpicklingError(f"unknown reference {pid!r} in the scheduler queue")
+        return self.spider
 
 
 class SpillingLifoQueue:
@@ -71,10 +100,11 @@ class SpillingLifoQueue:
     def _spill(self) -> None:
         """The oldest `keep` requests, pickled in one batch, onto the stack on disk."""
         oldest = [self.memory[i] for i in range(self.keep)]
+        buffer = io.BytesIO()
         try:
-            batch = pickle.dumps([request.to_dict(spider=self.spider) for request in oldest], protocol=4)
+            _RequestPickler(buffer, self.spider).dump(oldest)
         except (ValueError, TypeError, AttributeError, pickle.PicklingError) as exc:
-            # A request Scrapy cannot serialise (a callback that is not a spider method, an
+            # A request that cannot be serialised (a callback that is not a spider method, an
             # object in meta): everything waits in memory from here on, as without this queue.
             logger.warning("scheduler queue %s stays in memory: a request cannot be serialised (%s)",
                            self.key, exc)
@@ -83,6 +113,7 @@ class SpillingLifoQueue:
         if self.file is None:
             self.file = tempfile.TemporaryFile(prefix="kronika-queue-")
         self.file.seek(self.end)
+        batch = buffer.getbuffer()
         self.file.write(batch)
         self.spilled.append(self.end)
         self.spilled_requests.append(len(oldest))
@@ -96,6 +127,6 @@ class SpillingLifoQueue:
         start = self.spilled.pop()
         self.spilled_requests.pop()
         self.file.seek(start)
-        batch = pickle.loads(self.file.read(self.end - start))
+        batch = _RequestUnpickler(io.BytesIO(self.file.read(self.end - start)), self.spider).load()
         self.end = start
-        self.memory.extendleft(request_from_dict(d, spider=self.spider) for d in reversed(batch))
+        self.memory.extendleft(reversed(batch))

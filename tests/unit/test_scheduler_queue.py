@@ -28,8 +28,13 @@ def make_queue(keep: int) -> SpillingLifoQueue:
     return SpillingLifoQueue.from_crawler(crawler, "downloader/127.0.0.1/0")
 
 
-def request(queue: SpillingLifoQueue, number: int, spider_method: bool = True) -> scrapy.Request:
-    callback = queue.spider.parse_page if spider_method else (lambda response: None)
+class Elsewhere:
+    def parse_page(self, response):
+        pass
+
+
+def request(queue: SpillingLifoQueue, number: int, spider_method: bool = True, callback=None) -> scrapy.Request:
+    callback = callback or (queue.spider.parse_page if spider_method else (lambda response: None))
     return scrapy.Request(f"http://news.example.org/article-{number}", callback=callback,
                           meta={"kronika_role": "article", "kronika_depth": number % 3},
                           headers={"Referer": "http://news.example.org/"}, priority=number % 2)
@@ -83,12 +88,24 @@ def test_a_spilled_request_comes_back_whole():
 def test_a_request_that_cannot_be_serialised_keeps_everything_in_memory(caplog):
     queue = make_queue(keep=2)
     with caplog.at_level(logging.WARNING, logger="kronika.spiders.queues"):
-        queue.push(request(queue, 0, spider_method=False))  # a lambda callback: Scrapy cannot serialise it
+        queue.push(request(queue, 0, spider_method=False))  # a lambda callback: pickle cannot name it
         for number in range(1, 8):
             queue.push(request(queue, number))
     assert "cannot be serialised" in caplog.text
     assert not queue.spilled and len(queue.memory) == 8, "nothing lost, nothing reordered"
     assert [queue.pop().url.rsplit("-", 1)[1] for _ in range(8)] == [str(n) for n in reversed(range(8))]
+    queue.close()
+
+
+def test_a_callback_bound_to_another_object_is_not_copied_to_disk(caplog):
+    queue = make_queue(keep=2)
+    elsewhere = Elsewhere()
+    with caplog.at_level(logging.WARNING, logger="kronika.spiders.queues"):
+        queue.push(request(queue, 0, callback=elsewhere.parse_page))  # pickle would copy `elsewhere`
+        for number in range(1, 8):
+            queue.push(request(queue, number))
+    assert "not a method of the spider" in caplog.text and not queue.spilled
+    assert [queue.pop() for _ in range(8)][-1].callback.__self__ is elsewhere, "the same object, not a copy"
     queue.close()
 
 
