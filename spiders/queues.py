@@ -64,8 +64,7 @@ class SpillingLifoQueue:
         self.key = key
         self.keep = crawler.settings.getint("KRONIKA_SCHEDULER_KEEP", KEEP)
         self.memory: deque = deque()  # oldest on the left, newest on the right
-        self.spilled: array = array("Q")  # where each batch on disk starts, oldest first
-        self.spilled_requests: list[int] = []  # requests in each batch on disk
+        self.spilled: array = array("Q")  # where each batch on disk starts, oldest first; each holds `keep`
         self.file = None
         self.end = 0  # where the next batch is written (the file is a stack: it never shrinks)
         self.spilling = True
@@ -90,7 +89,7 @@ class SpillingLifoQueue:
         return self.memory[-1] if self.memory else None
 
     def __len__(self) -> int:
-        return len(self.memory) + sum(self.spilled_requests)
+        return len(self.memory) + len(self.spilled) * self.keep
 
     def close(self) -> None:
         if self.file is not None:
@@ -116,7 +115,6 @@ class SpillingLifoQueue:
         batch = buffer.getbuffer()
         self.file.write(batch)
         self.spilled.append(self.end)
-        self.spilled_requests.append(len(oldest))
         self.end += len(batch)
         for _ in range(self.keep):
             self.memory.popleft()
@@ -125,7 +123,6 @@ class SpillingLifoQueue:
     def _reload(self) -> None:
         """The newest batch on disk back into memory (it is older than anything in memory)."""
         start = self.spilled.pop()
-        self.spilled_requests.pop()
         self.file.seek(start)
         batch = _RequestUnpickler(io.BytesIO(self.file.read(self.end - start)), self.spider).load()
         self.end = start
