@@ -1,6 +1,7 @@
 """Comparing what Kronika stored with what the mirror serves, and running the real validators."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from kronika.mirror.site import MirrorSite
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import (Article, ArticleVersion, Capture, TelegramPost, TelegramPostVersion,
                                        TelegramPostView, WarcFile)
+
+from tests.conftest import ROOT
 
 OUTLET_SOURCES = {"herald": "riverside-herald", "vistnyk": "zarichna-vistnyk"}
 
@@ -54,6 +57,16 @@ def assert_database_matches_mirror(database_url: str, epoch: int = 0) -> None:
         assert stored.edited == expected.edited, key
         assert stored.posted_at == expected.posted_at, key
         assert stored.is_service == expected.is_service, key
+
+
+def run_crawl_job(job: dict, work: Path, name: str, timeout: int = 120) -> tuple[dict, subprocess.CompletedProcess]:
+    """One crawl as the Airflow task runs it (`python -m kronika.spiders.run JOB`): its stats, its process."""
+    stats_file = work / f"{name}-stats.json"
+    job_path = work / f"{name}.json"
+    job_path.write_text(json.dumps(job | {"stats_file": str(stats_file)}))
+    result = subprocess.run([sys.executable, "-m", "kronika.spiders.run", str(job_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=timeout)
+    return json.loads(stats_file.read_text()) if stats_file.exists() else {}, result
 
 
 def warc_files(archive_dir: Path) -> list[Path]:

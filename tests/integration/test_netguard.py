@@ -10,6 +10,7 @@ from pathlib import Path
 from kronika.storage.warc.reader import scan
 
 from tests.conftest import ROOT
+from tests.integration.helpers import run_crawl_job
 
 
 def crawl(tmp_path: Path, start_url: str, allow_private: bool, hosts: dict[str, str]) -> dict:
@@ -19,13 +20,8 @@ def crawl(tmp_path: Path, start_url: str, allow_private: bool, hosts: dict[str, 
                            "max_depth": 0, "max_pages": 5},
            "settings": {"KRONIKA_WARC_DIR": str(warc_dir), "KRONIKA_ALLOW_PRIVATE_NETWORKS": allow_private,
                         "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": False, "LOG_LEVEL": "INFO",
-                        "TWISTED_DNS_RESOLVER": "tests.support.dns.FixedHostsResolver", "KRONIKA_TEST_HOSTS": hosts},
-           "stats_file": str(tmp_path / "stats.json")}
-    job_path = tmp_path / "job.json"
-    job_path.write_text(json.dumps(job))
-    result = subprocess.run([sys.executable, "-m", "kronika.spiders.run", str(job_path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
-    stats = json.loads((tmp_path / "stats.json").read_text())
+                        "TWISTED_DNS_RESOLVER": "tests.support.dns.FixedHostsResolver", "KRONIKA_TEST_HOSTS": hosts}}
+    stats, result = run_crawl_job(job, tmp_path, "job")
     records = [r for path in sorted(warc_dir.glob("*.warc.gz")) for r in scan(path)
                if r.rec_type in ("response", "revisit")]
     return {"stats": stats, "records": records, "log": result.stderr}

@@ -1,15 +1,11 @@
 """A real crawl whose waiting requests spill to disk fetches and archives what one in memory does."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from kronika.storage.warc.reader import scan
 
-from tests.conftest import ROOT
-from tests.integration.helpers import assert_warcio_check_passes
+from tests.integration.helpers import assert_warcio_check_passes, run_crawl_job
 
 
 def crawl(tmp_path: Path, name: str, start_url: str, settings: dict) -> dict:
@@ -18,14 +14,9 @@ def crawl(tmp_path: Path, name: str, start_url: str, settings: dict) -> dict:
            "spider_args": {"start_urls": [start_url], "allowed_domains": ["127.0.0.1"], "max_depth": 1,
                            "max_pages": 500},
            "settings": {"KRONIKA_WARC_DIR": str(warc_dir), "KRONIKA_ALLOW_PRIVATE_NETWORKS": True,
-                        "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "LOG_LEVEL": "INFO"} | settings,
-           "stats_file": str(tmp_path / f"{name}-stats.json")}
-    job_path = tmp_path / f"{name}.json"
-    job_path.write_text(json.dumps(job))
-    result = subprocess.run([sys.executable, "-m", "kronika.spiders.run", str(job_path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+                        "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "LOG_LEVEL": "INFO"} | settings}
+    stats, result = run_crawl_job(job, tmp_path, name, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    stats = json.loads((tmp_path / f"{name}-stats.json").read_text())
     paths = sorted(warc_dir.glob("*.warc.gz"))
     urls = sorted(r.url for path in paths for r in scan(path) if r.rec_type == "response")
     return {"stats": stats, "urls": urls, "archive": tmp_path / name}
