@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := constraints/py3.11.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser pywb demo test test-fast bench constraints clean airflow-smoke
+.PHONY: install browser pywb demo test test-fast lint bench constraints clean airflow-smoke
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Kronika needs Python 3.11)"; exit 1; }
@@ -56,6 +56,10 @@ airflow-smoke: $(STAMP)
 # Unit tests only (no crawls, no Airflow): seconds, for the edit-test loop.
 test-fast: $(STAMP)
 	$(PY) -m pytest -q tests/unit
+
+# Ruff's lint and import-order rules (pyproject.toml); CI runs it before the tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 # Benchmarks print ratios against baselines measured in the same run. scale.py generates a site of
 # BENCH_PAGES article pages (20,000 by default: about half an hour here; `make bench BENCH_PAGES=2000`

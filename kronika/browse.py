@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 import surt as surt_lib
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRun, TelegramPost,
-                                       TelegramPostVersion, WarcFile)
+from kronika.storage.db.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CrawlRun,
+    TelegramPost,
+    TelegramPostVersion,
+    WarcFile,
+)
 from kronika.storage.warc.retrieve import first_response_like
 
 ARTICLE_FIELDS = ("title", "authors", "published_at", "modified_at", "language", "text")

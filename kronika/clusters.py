@@ -41,8 +41,14 @@ import numpy as np
 from sqlalchemy import delete, func, or_, select
 
 from kronika.storage.db.engine import unit_of_work
-from kronika.storage.db.models import (Article, ArticleSignature, ArticleVersion, KronikaState, StoryCluster,
-                                       StoryClusterArticle)
+from kronika.storage.db.models import (
+    Article,
+    ArticleSignature,
+    ArticleVersion,
+    KronikaState,
+    StoryCluster,
+    StoryClusterArticle,
+)
 from kronika.storage.db.upserts import upsert, upsert_many
 
 SHINGLE = 3

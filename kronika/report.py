@@ -11,8 +11,18 @@ from sqlalchemy.orm import aliased
 
 from kronika.settings import Environment
 from kronika.storage.db.engine import current_revisions, open_database, unit_of_work
-from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRun, Source, TelegramPost,
-                                       TelegramPostEvent, TelegramPostVersion, TelegramPostView, WarcFile)
+from kronika.storage.db.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CrawlRun,
+    Source,
+    TelegramPost,
+    TelegramPostEvent,
+    TelegramPostVersion,
+    TelegramPostView,
+    WarcFile,
+)
 from kronika.storage.warc.paths import tree_size
 
 

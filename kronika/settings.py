@@ -377,7 +377,7 @@ class Environment:
         object.__setattr__(self, "spool_dir", Path(self.spool_dir))
 
     @classmethod
-    def from_env(cls) -> "Environment":
+    def from_env(cls) -> Environment:
         return cls(
             database_url=os.environ.get("KRONIKA_DATABASE_URL", "sqlite:///data/kronika.db"),
             archive_dir=os.environ.get("KRONIKA_ARCHIVE_DIR", "data/archive"),

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 from scrapy import exceptions as scrapy_exceptions
 from scrapy.exceptions import IgnoreRequest
-from twisted.internet.error import DNSLookupError
 from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.error import DNSLookupError
 
 logger = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ class WriterGone(OSError):
 
 
 class _Channel(Protocol):
-    def __init__(self, owner: "WriterProcess"):
+    def __init__(self, owner: WriterProcess):
         self.owner = owner
         self.buffer = bytearray()
 

@@ -83,7 +83,6 @@ def run_cdxj_indexer(args: dict) -> dict:
 def run_trafilatura(args: dict) -> dict:
     """Bare trafilatura, one process, on the same generated pages the crawl fetched."""
     import trafilatura
-
     from generated_site import article_html, article_path
 
     pages = [(f"http://{args['host']}{article_path(n)}", article_html(n, args["site_pages"]))

@@ -53,8 +53,15 @@ def progress_bar(unit: str = "rows"):
             task = bar.add_task("extracting", total=None)
             bar.advance(task)
     """
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
-                               TextColumn, TimeElapsedColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.text import Text
 
     class Rate(ProgressColumn):

@@ -68,8 +68,8 @@ def export(table: str | None, all_dir: str | None, fmt: str | None, output: str 
       kronika export v_article_changes --source riverside-herald --since 2026-01-14 > changes.jsonl
       kronika export --all dump/            (every table as Parquet + dump/manifest.json)
     """
-    from kronika.storage.export import export_all, export_table, format_for, public_tables, query, count_rows
     from kronika.storage.db.readonly import read_only_engine
+    from kronika.storage.export import count_rows, export_all, export_table, format_for, public_tables, query
 
     if list_tables:
         tables = public_tables()

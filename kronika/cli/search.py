@@ -1,9 +1,8 @@
 """`kronika search`: full-text search over the stored articles and Telegram posts."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import re
+from datetime import datetime, timezone
 
 import click
 from rich.table import Table

@@ -22,9 +22,9 @@ import socket
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
+from functools import cache, lru_cache
 
 PREFIX = "/hostile/"
 TELEGRAM_CHANNEL = "hostilechan"
@@ -144,7 +144,7 @@ def _good(slug: str) -> bytes:
     return article_html(slug).encode("utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bomb(prefix: bytes, fill: int = BOMB_BYTES) -> bytes:
     """`prefix` then `fill` spaces, gzipped (about 80 KB on the wire), built without holding 80 MB."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -159,13 +159,13 @@ def _bomb(prefix: bytes, fill: int = BOMB_BYTES) -> bytes:
 def _rss(items: list[tuple[str, str]], doctype: str = "") -> bytes:
     body = "".join(f"<item><title>{t}</title><link>{link}</link></item>\n" for t, link in items)
     return (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{doctype}<rss version=\"2.0\"><channel>"
-            f"<title>Hostile feed</title>\n{body}</channel></rss>\n").encode("utf-8")
+            f"<title>Hostile feed</title>\n{body}</channel></rss>\n").encode()
 
 
 def _urlset(locs: list[str], doctype: str = "") -> bytes:
     body = "".join(f"<url><loc>{loc}</loc></url>\n" for loc in locs)
     return (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{doctype}"
-            f"<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n{body}</urlset>\n").encode("utf-8")
+            f"<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n{body}</urlset>\n").encode()
 
 
 LAUGHS = ("<!DOCTYPE lolz [<!ENTITY lol \"lol\">"
@@ -577,7 +577,7 @@ def _telegram_redesigned_page() -> bytes:
                     f"<time datetime=\"2026-01-01T00:00:00+00:00\"></time></article>\n" for n in range(81, 101))
     return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
             f"<section class=\"tgme_channel_history js-message_history\"><main class=\"tg-feed\">{posts}</main>"
-            "</section></body></html>\n").encode("utf-8")
+            "</section></body></html>\n").encode()
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -587,7 +587,7 @@ def listing(base: str) -> bytes:
     items += "".join(f"<li><a href=\"{control_path(n)}\">Control story {n}</a></li>\n"
                      for n in range(1, CONTROL_ARTICLES + 1))
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Hostile lab</title></head>"
-            f"<body><h1>Hostile lab</h1><ul>\n{items}</ul></body></html>\n").encode("utf-8")
+            f"<body><h1>Hostile lab</h1><ul>\n{items}</ul></body></html>\n").encode()
 
 
 def start_urls(base: str) -> list[str]:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def article_path(slug: str) -> str:
     return f"/lab/news/{slug}.html"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _content() -> dict[str, Any]:
     with open(CONTENT, encoding="utf-8") as fh:
         return yaml.safe_load(fh)

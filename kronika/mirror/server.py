@@ -44,7 +44,7 @@ def _accepts_gzip(header: str | None) -> bool:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "KronikaMirror/1.0"
 
@@ -97,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    owner: "MirrorServer"
+    owner: MirrorServer
 
     def handle_error(self, request, client_address) -> None:
         import sys
@@ -174,13 +174,13 @@ class MirrorServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def bind(self) -> "MirrorServer":
+    def bind(self) -> MirrorServer:
         if self._httpd is None:
             self._httpd = _Server((self.host, self._requested_port), _Handler)
             self._httpd.owner = self
         return self
 
-    def start(self) -> "MirrorServer":
+    def start(self) -> MirrorServer:
         self.bind()
         if self._thread is None:
             assert self._httpd is not None
@@ -204,7 +204,7 @@ class MirrorServer:
             self._thread = None
         httpd.server_close()
 
-    def __enter__(self) -> "MirrorServer":
+    def __enter__(self) -> MirrorServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -214,7 +214,7 @@ def _hashtags(plain: str) -> list[str]:
     return ["#" + t for t in _HASHTAG.findall(without_urls)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> dict[str, Any]:
     with open(CONTENT_DIR / name, encoding="utf-8") as fh:
         return yaml.safe_load(fh)

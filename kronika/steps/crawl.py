@@ -24,8 +24,15 @@ from kronika import __version__
 from kronika.locks import source_lock
 from kronika.settings import Environment, NewsSource, TelegramSource, first_run_cutoff, parse_duration
 from kronika.storage.db.engine import open_database, unit_of_work
-from kronika.storage.db.models import (Article, ArticleVersion, Capture, CrawlRun, TelegramPost,
-                                       TelegramPostVersion, WarcFile)
+from kronika.storage.db.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CrawlRun,
+    TelegramPost,
+    TelegramPostVersion,
+    WarcFile,
+)
 from kronika.storage.db.models import Source as SourceRow
 from kronika.storage.db.upserts import upsert
 from kronika.storage.warc.writer import repair_open_files

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from sqlalchemy import select
 
 from kronika.clusters import prepare_signatures, signature_row, store_signatures, text_signature
-from kronika.settings import Environment
-from kronika.normalise.articles import (GONE_STATUSES, load_article, mark_article_gone, parse_capture,
-                                       store_article)
+from kronika.normalise.articles import GONE_STATUSES, load_article, mark_article_gone, parse_capture, store_article
 from kronika.normalise.telegram import load_channel_page
+from kronika.settings import Environment
 from kronika.steps.index import index
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile

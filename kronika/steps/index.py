@@ -10,18 +10,28 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from sqlalchemy import select
 
 from kronika.settings import Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun, Source, WarcFile
-from kronika.storage.warc.cdxj import (INDEX_DIR, INDEX_NAME, LineSorter, cdxj_lines, collection_index,
-                                       covered_files, index_records, merge_into, urlkey)
+from kronika.storage.warc.cdxj import (
+    INDEX_DIR,
+    INDEX_NAME,
+    LineSorter,
+    cdxj_lines,
+    collection_index,
+    covered_files,
+    index_records,
+    merge_into,
+    urlkey,
+)
 from kronika.storage.warc.paths import archive_root, list_files, open_binary, relative_name
 from kronika.storage.warc.reader import parse_warc_date
 

@@ -7,10 +7,10 @@ Content-Security-Policy that allows no script, on every response.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from importlib import resources
-from typing import Iterator
 from urllib.parse import urlencode
 
 from jinja2 import Environment as Templates
@@ -64,7 +64,7 @@ def _page_number(request: Request) -> int:
     try:
         return max(1, int(request.query_params.get("page", "1")))
     except ValueError:
-        raise HTTPException(400, "page must be a number")
+        raise HTTPException(400, "page must be a number") from None
 
 
 def _timestamp(value: datetime | None) -> str:
@@ -156,7 +156,7 @@ class WebView:
             a = int(request.query_params.get("a", len(versions) - 1))
             b = int(request.query_params.get("b", len(versions)))
         except ValueError:
-            raise HTTPException(400, "a and b are version numbers")
+            raise HTTPException(400, "a and b are version numbers") from None
         if not (1 <= a <= len(versions) and 1 <= b <= len(versions)):
             raise HTTPException(404, "no such version")
         return versions[a - 1], versions[b - 1]
@@ -197,7 +197,7 @@ class WebView:
         try:
             stored = read_response(archive_path(self.env.archive_dir, warc_path), capture.offset)
         except (FileNotFoundError, ValueError):  # ValueError: a stored path pointing outside the archive
-            raise HTTPException(404, f"WARC file {warc_path} is not in the archive directory")
+            raise HTTPException(404, f"WARC file {warc_path} is not in the archive directory") from None
         content_type = stored.header("Content-Type") or ""
         charset = next((p.split("=", 1)[1].strip().strip('"') for p in content_type.split(";")[1:]
                         if p.strip().lower().startswith("charset=")), "utf-8")

@@ -24,9 +24,10 @@ from urllib.parse import urlsplit
 import lxml.etree
 import lxml.html
 import scrapy
+from scrapy.exceptions import CloseSpider
+
 from kronika.spiders.parsers.records import TelegramPost
 from kronika.spiders.parsers.telegram import page_is_unreadable, parse_channel_page
-from scrapy.exceptions import CloseSpider
 
 REDIRECTS = (301, 302, 303, 307, 308)
 MEDIA_CHOICES = ("none", "thumbnails", "all")

@@ -1,7 +1,8 @@
 """Idempotent writes with the dialect's own ON CONFLICT (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session

@@ -15,13 +15,26 @@ import hashlib
 import io
 import json
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Connection, Engine, Float, Integer, LargeBinary, Select, Table, func,
-                        select)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    Select,
+    Table,
+    func,
+    select,
+)
 
 from kronika.storage.db.models import Base, UTCDateTime
 from kronika.storage.db.views import views

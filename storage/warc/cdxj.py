@@ -14,14 +14,16 @@ import heapq
 import json
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, TextIO
+from typing import BinaryIO, TextIO
 
 import surt
 from fastwarc.warc import ArchiveIterator, WarcRecordType
+
 from kronika.storage.warc.paths import file_size, open_binary, write_atomically
 from kronika.storage.warc.reader import parse_fields
 
@@ -231,7 +233,7 @@ class LineSorter:
             run.close()
         self._runs, self._lines = [], []
 
-    def __enter__(self) -> "LineSorter":
+    def __enter__(self) -> LineSorter:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 LOCAL_PROTOCOLS = ("", "file", "local")
 READ_BLOCK = 1 << 20  # remote reads: a record is usually far smaller; a whole-file scan reads ahead

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy import or_, select
+
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.cdxj import urlkey
 from kronika.storage.warc.paths import archive_path
 from kronika.storage.warc.reader import StoredResponse, read_response
-from sqlalchemy import or_, select
 
 _SURT_FORM = re.compile(r"^[a-z0-9-]+(,[a-z0-9-]+)*(:\d+)?\)")
 

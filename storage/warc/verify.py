@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from kronika.storage.warc.paths import archive_root, file_size, list_files, open_binary, relative_name
 
@@ -153,7 +153,7 @@ def verify_file(path: Path, name: str | None = None, on_bytes: Callable[[int], N
                 end = data_at + used
                 result.records += 1
                 start, hint = member_start, _url_hint(member)
-                _, checked = check_record(bytes(member), lambda message: result.problems.append(
+                _, checked = check_record(bytes(member), lambda message, start=start, hint=hint: result.problems.append(
                     Problem(name, start, hint, message)))
                 result.digests_checked += checked
                 data, data_at = decompressor.unused_data, end
@@ -224,9 +224,10 @@ def verify_archive(database_url: str, archive_dir: Path, source: str | None = No
     """
     from datetime import datetime, timezone
 
+    from sqlalchemy import select
+
     from kronika.storage.db.engine import open_database, unit_of_work
     from kronika.storage.db.models import WarcFile
-    from sqlalchemy import select
 
     archive_dir = archive_root(archive_dir)
     engine = open_database(database_url)

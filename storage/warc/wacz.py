@@ -12,15 +12,14 @@ import hashlib
 import json
 import uuid
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
-
-from kronika.storage.warc.cdxj import cdxj_lines, index_records
-from kronika.storage.warc.paths import archive_path, open_binary
 
 from kronika import __version__
+from kronika.storage.warc.cdxj import cdxj_lines, index_records
+from kronika.storage.warc.paths import archive_path, open_binary
 
 WACZ_VERSION = "1.1.1"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
@@ -126,9 +125,10 @@ def select_for_wacz(database_url: str, archive_dir: Path, source: str | None = N
     Pages are the article and channel captures in the range, titled from the extracted articles
     (or the page's own <title>).
     """
+    from sqlalchemy import select
+
     from kronika.storage.db.engine import open_database, unit_of_work
     from kronika.storage.db.models import Article, Capture, WarcFile
-    from sqlalchemy import select
 
     engine = open_database(database_url)
     with unit_of_work(engine) as session:

@@ -17,16 +17,16 @@ type with what its builder writes, and read everything back with it (`warcio che
 from __future__ import annotations
 
 import base64
-import io
 import hashlib
+import io
 import os
 import socket
 import uuid
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from kronika import __version__
 
@@ -240,7 +240,7 @@ class RollingWarcWriter:
     def _final_name(open_path: Path) -> Path:
         return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
 
-    def __enter__(self) -> "RollingWarcWriter":
+    def __enter__(self) -> RollingWarcWriter:
         return self
 
     def __exit__(self, *exc) -> None:

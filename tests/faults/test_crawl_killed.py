@@ -14,8 +14,16 @@ from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
 from kronika.storage.warc.writer import complete_members_end
-from tests.faults.processes import (assert_every_capture_readable, closed_warcs, crawl_in_background, gone, kill,
-                                    open_warcs, wait_for_child, warcio_check)
+from tests.faults.processes import (
+    assert_every_capture_readable,
+    closed_warcs,
+    crawl_in_background,
+    gone,
+    kill,
+    open_warcs,
+    wait_for_child,
+    warcio_check,
+)
 from tests.integration.helpers import assert_database_matches_mirror, assert_warcio_check_passes
 
 KILLS = 20

@@ -16,8 +16,17 @@ from kronika.steps.crawl import crawl
 from kronika.steps.index import index
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
-from tests.faults.processes import (assert_every_capture_readable, children, closed_warcs, crawl_in_background,
-                                    kill, open_warcs, records_so_far, wait_for_child, warcio_check)
+from tests.faults.processes import (
+    assert_every_capture_readable,
+    children,
+    closed_warcs,
+    crawl_in_background,
+    kill,
+    open_warcs,
+    records_so_far,
+    wait_for_child,
+    warcio_check,
+)
 
 SOURCE = "riverside-herald"
 SPIDER = b"kronika.spiders.run"

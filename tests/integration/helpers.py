@@ -11,9 +11,15 @@ from sqlalchemy import func, select
 from kronika.mirror.server import VIRTUAL_BASE_URL
 from kronika.mirror.site import MirrorSite
 from kronika.storage.db.engine import open_database, unit_of_work
-from kronika.storage.db.models import (Article, ArticleVersion, Capture, TelegramPost, TelegramPostVersion,
-                                       TelegramPostView, WarcFile)
-
+from kronika.storage.db.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    TelegramPost,
+    TelegramPostVersion,
+    TelegramPostView,
+    WarcFile,
+)
 from tests.conftest import ROOT
 
 OUTLET_SOURCES = {"herald": "riverside-herald", "vistnyk": "zarichna-vistnyk"}

@@ -16,11 +16,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kronika.storage.db.engine import open_database, unit_of_work
-from kronika.storage.db.models import Capture, WarcFile
-from kronika.storage.warc import replay as pywb
-from kronika.storage.warc.cdxj import collection_index, covered_files
-from kronika.storage.warc.reader import scan
 from sqlalchemy import select
 
 from kronika.cli import main
@@ -28,6 +23,11 @@ from kronika.mirror.server import VIRTUAL_BASE_URL, MirrorServer
 from kronika.settings import Environment, load_config
 from kronika.steps.index import index
 from kronika.steps.run import run_source
+from kronika.storage.db.engine import open_database, unit_of_work
+from kronika.storage.db.models import Capture, WarcFile
+from kronika.storage.warc import replay as pywb
+from kronika.storage.warc.cdxj import collection_index, covered_files
+from kronika.storage.warc.reader import scan
 from tests.integration.helpers import assert_warcio_check_passes, warc_files
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from kronika.storage.warc.cdxj import collection_index
-from kronika.storage.warc.reader import scan
-from kronika.storage.warc.writer import complete_members_end
 
 from kronika.steps.crawl import crawl
 from kronika.steps.index import index
+from kronika.storage.warc.cdxj import collection_index
+from kronika.storage.warc.reader import scan
+from kronika.storage.warc.writer import complete_members_end
 from tests.faults.processes import children, crawl_in_background, records_so_far
 from tests.integration.helpers import assert_warcio_check_passes
 

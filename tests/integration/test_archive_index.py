@@ -1,9 +1,8 @@
 """`kronika index` on files written by the writer (no crawl): CDXJ per collection, and a bad file skipped."""
 from __future__ import annotations
 
-from kronika.storage.warc.cdxj import collection_index, covered_files
-
 from kronika.steps.index import index
+from kronika.storage.warc.cdxj import collection_index, covered_files
 from tests.unit.test_warc_cdxj import write_sample
 
 

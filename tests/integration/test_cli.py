@@ -50,9 +50,10 @@ def test_status_json_and_table(crawled, demo_config):
 
 
 def test_status_exits_non_zero_when_a_source_failed(crawled):
+    from sqlalchemy import select
+
     from kronika.storage.db.engine import open_database, unit_of_work
     from kronika.storage.db.models import CrawlRun
-    from sqlalchemy import select
 
     with unit_of_work(open_database(crawled.database_url)) as session:
         newest = session.scalars(select(CrawlRun).order_by(CrawlRun.started_at.desc()).limit(1)).one()

@@ -17,12 +17,26 @@ from alembic import command
 from sqlalchemy import func, inspect, select, update
 
 import kronika.clusters as clusters
-from kronika.clusters import (MIN_SHINGLES, Item, clusters_are_current, cluster_key, group, shingles,
-                              signature_bytes, update_story_clusters)
+from kronika.clusters import (
+    MIN_SHINGLES,
+    Item,
+    cluster_key,
+    clusters_are_current,
+    group,
+    shingles,
+    signature_bytes,
+    update_story_clusters,
+)
 from kronika.storage.db.engine import alembic_config, current_revisions, make_engine, open_database, unit_of_work
 from kronika.storage.db.engine import upgrade as upgrade_schema
-from kronika.storage.db.models import (Article, ArticleSignature, ArticleVersion, Source, StoryCluster,
-                                       StoryClusterArticle)
+from kronika.storage.db.models import (
+    Article,
+    ArticleSignature,
+    ArticleVersion,
+    Source,
+    StoryCluster,
+    StoryClusterArticle,
+)
 from tests.integration.test_migrations import _old_data
 
 START = datetime(2026, 1, 10, 6, 0, tzinfo=timezone.utc)

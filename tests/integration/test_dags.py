@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from kronika.airflow_runner import prepare_environment
-
 from tests.conftest import ROOT
 from tests.integration.helpers import assert_database_matches_mirror, assert_warcio_check_passes, row_counts
 
@@ -64,7 +63,7 @@ def test_a_bad_config_is_an_import_error_naming_file_source_and_field(tmp_path, 
     result = run_airflow(["kronika_broken-one"], {"KRONIKA_CONFIG": str(bad)}, tmp_path)
     assert result.returncode == 2
     assert "DAG import error" in result.stderr
-    line = [l for l in result.stderr.splitlines() if "DAG import error" in l][0]
+    line = [text for text in result.stderr.splitlines() if "DAG import error" in text][0]
     assert str(bad) in line and "'broken-one'" in line and "start_urls" in line
 
 

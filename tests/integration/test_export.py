@@ -14,12 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, text
 
-from kronika.storage.db.engine import head_revisions
-from kronika.storage.db.engine import current_revisions, open_database
+from kronika.storage.db.engine import current_revisions, head_revisions, open_database
 from kronika.storage.db.readonly import DatabaseNotReady, read_only_engine
 from kronika.storage.db.views import views
 from kronika.storage.export import base_tables, export_table
-
 from tests.integration.crawled import crawl_with_history
 
 VIEWS = ["v_articles_latest", "v_article_changes", "v_posts_latest", "v_post_edits", "v_deletions"]
@@ -188,9 +186,9 @@ def test_export_streams_in_batches_with_constant_memory(sqlite_env, tmp_path):
     """Many rows, small batches: the writer sees bounded batches, never the whole table."""
     from datetime import datetime
 
+    import kronika.storage.export as exporter
     from kronika.storage.db.engine import unit_of_work
     from kronika.storage.db.models import Source
-    import kronika.storage.export as exporter
 
     engine = open_database(sqlite_env.database_url)
     with unit_of_work(engine) as session:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from kronika.steps.maintenance import vacuum_analyze
 from kronika.steps.run import run_source
-
 from tests.integration.helpers import row_counts
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from kronika.storage.warc.reader import scan
-
 from tests.conftest import ROOT
 from tests.integration.helpers import run_crawl_job
 

@@ -21,7 +21,6 @@ from kronika.settings import NewsSource
 from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Article, ArticleVersion, Capture, CrawlRun
-
 from tests.integration.helpers import assert_warcio_check_passes
 
 LAB = VIRTUAL_BASE_URL + "/lab/"

@@ -8,9 +8,7 @@ from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun
 from kronika.storage.warc.reader import scan
-
-from tests.integration.helpers import (assert_database_matches_mirror, assert_warcio_check_passes, row_counts,
-                                       warc_files)
+from tests.integration.helpers import assert_database_matches_mirror, assert_warcio_check_passes, row_counts, warc_files
 
 
 def run_all(config, env):

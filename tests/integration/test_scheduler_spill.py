@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from kronika.storage.warc.reader import scan
-
 from tests.integration.helpers import assert_warcio_check_passes, run_crawl_job
 
 

@@ -9,11 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from kronika.storage.db.engine import head_revisions
 from kronika.report import next_run
-from kronika.storage.db.engine import open_database, unit_of_work
+from kronika.storage.db.engine import head_revisions, open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
-
 from tests.integration.crawled import crawl_with_history
 
 

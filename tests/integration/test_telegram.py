@@ -10,6 +10,13 @@ import textwrap
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
+
+from kronika.report import capture_history
+from kronika.settings import load_config
+from kronika.steps.crawl import CrawlFailed, telegram_stop_at
+from kronika.steps.extract import extract
+from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import (
     Capture,
@@ -20,13 +27,6 @@ from kronika.storage.db.models import (
     TelegramPostVersion,
     TelegramPostView,
 )
-from sqlalchemy import select
-
-from kronika.report import capture_history
-from kronika.settings import load_config
-from kronika.steps.crawl import CrawlFailed, telegram_stop_at
-from kronika.steps.extract import extract
-from kronika.steps.run import run_source
 from tests.integration.helpers import assert_warcio_check_passes, row_counts
 
 MIRROR = "http://mirror.kronika.test"

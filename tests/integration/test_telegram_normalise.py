@@ -9,6 +9,10 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
+
+from kronika.mirror.site import MirrorSite
+from kronika.normalise.telegram import load_channel_page
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import (
     Capture,
@@ -19,10 +23,6 @@ from kronika.storage.db.models import (
     WarcFile,
 )
 from kronika.storage.warc.reader import StoredResponse
-from sqlalchemy import select
-
-from kronika.mirror.site import MirrorSite
-from kronika.normalise.telegram import load_channel_page
 
 BASE = "http://mirror.kronika.test"
 T0 = datetime(2026, 1, 18, 12, 0, tzinfo=timezone.utc)

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 from kronika.browse import word_diff
-
 from tests.integration.crawled import crawl_with_history
 
 

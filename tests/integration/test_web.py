@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Article, ArticleVersion, Capture, TelegramPost, TelegramPostVersion
-
 from tests.conftest import ROOT
 from tests.integration.crawled import crawl_with_history
 

@@ -20,7 +20,6 @@ from kronika.settings import Environment, NewsSource, TelegramSource
 from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Article, ArticleVersion, Capture, CrawlRun, TelegramPost
-
 from tests.integration.helpers import assert_warcio_check_passes
 
 BASE = VIRTUAL_BASE_URL

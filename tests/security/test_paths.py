@@ -24,7 +24,6 @@ from kronika.steps.extract import extract
 from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database
 from kronika.storage.warc.paths import archive_path
-
 from tests.integration.helpers import warc_files
 
 BAD_NAMES = ["../escape", "..", ".", "a/b", "a\\b", "/etc", "Upper", "-leading-dash", "with space", "nul\x00",

@@ -19,7 +19,6 @@ from kronika.mirror.server import VIRTUAL_BASE_URL
 from kronika.settings import Environment, NewsSource
 from kronika.steps.run import run_source
 from kronika.storage.db.readonly import read_only_engine
-
 from tests.conftest import POSTGRES_URL
 
 # docs/security.md, "Read-only database role" (with {schema} for the test's schema, public there)

@@ -19,7 +19,6 @@ from kronika.settings import ConfigError, NewsSource, load_config
 from kronika.spiders.recorder import REDACTED, SECRET_HEADERS, redact
 from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database
-
 from tests.integration.helpers import assert_warcio_check_passes, warc_files
 
 TOKEN = "Bearer tok-5ecret-A1"

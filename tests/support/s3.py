@@ -11,9 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
-
 
 
 class S3Unavailable(RuntimeError):
@@ -45,7 +44,7 @@ def s3_server() -> Iterator[dict[str, str]]:
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on {endpoint} (exit {process.poll()})")
+                    raise RuntimeError(f"moto server did not start on {endpoint} (exit {process.poll()})") from None
                 time.sleep(0.2)
         yield {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "kronika-test",
                "AWS_SECRET_ACCESS_KEY": "kronika-test", "AWS_DEFAULT_REGION": "us-east-1"}

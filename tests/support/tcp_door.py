@@ -41,7 +41,7 @@ class Door:
         self._thread.join(timeout=5)
         self._listener.close()
 
-    def __enter__(self) -> "Door":
+    def __enter__(self) -> Door:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -51,7 +51,7 @@ class Door:
         while not self._stopped.is_set():
             try:
                 client, _ = self._listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             if not self._open.is_set():
                 self.turned_away += 1

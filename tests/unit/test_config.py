@@ -8,7 +8,6 @@ import textwrap
 import pytest
 
 from kronika.settings import ConfigError, NewsSource, TelegramSource, load_config, parse_duration
-
 from tests.conftest import ROOT
 
 GOOD = """

@@ -186,7 +186,7 @@ def test_broken_blocks_warn_and_the_rest_parses():
 @pytest.mark.parametrize(
     "body",
     [b"", b"   ", b"\x00\xff\xfe garbage <<< >>>", b"<html><body><p>Not Telegram</p></body></html>",
-     b"\x1f\x8b\x08\x00 not really gzip", "<div class='tgme_widget_message'>".encode() * 3],
+     b"\x1f\x8b\x08\x00 not really gzip", b"<div class='tgme_widget_message'>" * 3],
 )
 def test_garbage_gives_no_posts_and_no_exception(body):
     page = parse_channel_page(body, "https://t.me/s/some_channel")

@@ -5,7 +5,6 @@ import re
 
 from kronika.storage.db.models import Base
 from kronika.storage.db.views import views
-
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "schema.md"

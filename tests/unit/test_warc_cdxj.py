@@ -17,7 +17,6 @@ from kronika.storage.warc.cdxj import (
 )
 from kronika.storage.warc.reader import scan
 from kronika.storage.warc.writer import Revisit, RollingWarcWriter
-
 from tests.unit.test_warc_writer import exchange
 
 CDXJ_INDEXER = Path(sys.executable).parent / "cdxj-indexer"

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
 from kronika.storage.warc.cdxj import index_records
 from kronika.storage.warc.retrieve import parse_when, url_keys
 from kronika.storage.warc.verify import digest_matches, verify_file
 from kronika.storage.warc.writer import RollingWarcWriter, payload_digest
-
 from tests.unit.test_warc_writer import exchange
 
 

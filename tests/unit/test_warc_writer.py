@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 from kronika.storage.warc.reader import read_response, scan
-from kronika.storage.warc.writer import (HttpExchange, Revisit, RollingWarcWriter, complete_members_end,
-                                         payload_digest, repair_open_files)
+from kronika.storage.warc.writer import (
+    HttpExchange,
+    Revisit,
+    RollingWarcWriter,
+    complete_members_end,
+    payload_digest,
+    repair_open_files,
+)
 
 WARCIO = [sys.executable, "-m", "warcio.cli"]
 

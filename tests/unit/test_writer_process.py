@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import gzip
+import json
 import os
 import socket
 import subprocess
@@ -18,8 +19,15 @@ import pytest
 
 from kronika.storage.warc.reader import scan
 from kronika.storage.warc.writer import REDACTED, SECRET_HEADERS, Revisit, RollingWarcWriter, repair_open_files
-from kronika.storage.warc.writer_process import (Fetched, _read_frame, exchange_of, frame, serve, split_frames,
-                                                 write_request)
+from kronika.storage.warc.writer_process import (
+    Fetched,
+    _read_frame,
+    exchange_of,
+    frame,
+    serve,
+    split_frames,
+    write_request,
+)
 
 WHEN = datetime(2026, 12, 4, 17, 0, tzinfo=timezone.utc)
 
@@ -162,7 +170,8 @@ def test_the_writer_process_dies_with_its_crawler(tmp_path):
         " str(__import__('os').getpid()), sys.argv[1]], pass_fds=[theirs.fileno()])\n"
         "print(child.pid, flush=True)\n"
         "time.sleep(60)\n")
-    config = '{"directory": "%s", "prefix": "p", "warcinfo": {}, "max_size": 1000000, "secret_names": []}' % tmp_path
+    config = json.dumps({"directory": str(tmp_path), "prefix": "p", "warcinfo": {}, "max_size": 1000000,
+                         "secret_names": []})
     crawler = subprocess.Popen([sys.executable, "-c", script, config], stdout=subprocess.PIPE, text=True)
     writer_pid = int(crawler.stdout.readline())
     time.sleep(0.5)  # the writer has started and set its death signal

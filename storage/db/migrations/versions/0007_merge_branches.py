@@ -4,12 +4,12 @@ Revision ID: 0007
 Revises: 0002, 0003, 0004, 0005, 0006
 Create Date: 2026-11-25
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 revision: str = "0007"
-down_revision: Union[str, Sequence[str], None] = ("0002", "0003", "0004", "0005", "0006")
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = ("0002", "0003", "0004", "0005", "0006")
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
