@@ -24,26 +24,10 @@ DEFAULT_ARGS = {"owner": "kronika", "retries": 2, "retry_delay": timedelta(minut
 def kronika_exports():
     @task(execution_timeout=timedelta(hours=1))
     def export() -> dict:
-        import shutil
-
         from kronika.airflow_env import export_dir, task_environment
-        from kronika.storage.db.engine import open_database
-        from kronika.storage.export import export_all
+        from kronika.steps.maintenance import export_latest
 
-        env = task_environment()
-        target = export_dir()
-        staging = target / "staging"
-        shutil.rmtree(staging, ignore_errors=True)
-        manifest = export_all(open_database(env.database_url), staging, fmt="parquet")
-        latest = target / "latest"
-        # swap in the new set whole: a consumer never reads half of one export and half of another
-        previous = target / "previous"
-        shutil.rmtree(previous, ignore_errors=True)
-        if latest.exists():
-            latest.rename(previous)
-        staging.rename(latest)
-        shutil.rmtree(previous, ignore_errors=True)
-        return {table: entry["rows"] for table, entry in manifest["tables"].items()}
+        return export_latest(export_dir(), task_environment())
 
     export()
 

@@ -59,3 +59,26 @@ def package_day(day: date, out_dir: Path, env: Environment | None = None) -> lis
         build_wacz(out, files, pages, title=f"Kronika: {source}, {day.isoformat()}")
         written.append(str(out))
     return written
+
+
+def export_latest(target: Path, env: Environment | None = None) -> dict[str, int]:
+    """Export every public table and view as Parquet into `target/latest`, swapped in whole.
+
+    The new set is written to `target/staging` and renamed into place only when complete, so a
+    consumer reading `latest` never sees half of one export and half of another. Returns the rows
+    written per table.
+    """
+    import shutil
+
+    from kronika.storage.export import export_all
+
+    env = env or Environment.from_env()
+    staging, latest, previous = target / "staging", target / "latest", target / "previous"
+    shutil.rmtree(staging, ignore_errors=True)
+    manifest = export_all(open_database(env.database_url), staging, fmt="parquet")
+    shutil.rmtree(previous, ignore_errors=True)
+    if latest.exists():
+        latest.rename(previous)
+    staging.rename(latest)
+    shutil.rmtree(previous, ignore_errors=True)
+    return {table: entry["rows"] for table, entry in manifest["tables"].items()}

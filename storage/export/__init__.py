@@ -279,8 +279,8 @@ def export_all(engine: Engine, directory: Path, fmt: str = "parquet", tables: li
 
     `on_table(name, total_rows)` may return a progress callback for that table.
     """
-    from kronika import __version__
     from kronika.storage.db.engine import current_revisions
+    from kronika.storage.version import kronika_version
 
     directory.mkdir(parents=True, exist_ok=True)
     revisions = sorted(current_revisions(engine))
@@ -293,7 +293,7 @@ def export_all(engine: Engine, directory: Path, fmt: str = "parquet", tables: li
             entries[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size,
                              "sha256": sha256_file(path)}
     manifest = {
-        "kronika_version": __version__,
+        "kronika_version": kronika_version(),
         "schema_version": "+".join(revisions),
         "schema_revisions": revisions,
         "database": engine.dialect.name,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kronika import __version__
+from kronika.storage.version import kronika_version
 from kronika.storage.warc.cdxj import cdxj_lines, index_records
 from kronika.storage.warc.paths import archive_path, open_binary
 
@@ -84,7 +84,7 @@ def build_wacz(out: Path, warc_files: Iterable[Path], pages: Iterable[Page], tit
         page_lines = [json.dumps(PAGES_HEADER)] + [json.dumps(p.as_json(), ensure_ascii=False) for p in pages]
         _write_small(wacz, "pages/pages.jsonl", ("\n".join(page_lines) + "\n").encode("utf-8"), resources)
         package = {"profile": "data-package", "title": title, "created": created, "modified": created,
-                   "wacz_version": WACZ_VERSION, "software": f"Kronika {__version__}", "resources": resources}
+                   "wacz_version": WACZ_VERSION, "software": f"Kronika {kronika_version()}", "resources": resources}
         if description:
             package["description"] = description
         package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
@@ -164,12 +164,15 @@ def _html_title(path: Path, offset: int) -> str | None:
     import html
     import re
 
-    from kronika.spiders.parsers.charset import decode_html
+    from w3lib.encoding import html_to_unicode
+
     from kronika.storage.warc.reader import read_response
 
     try:
         stored = read_response(path, offset)
-        text, _ = decode_html(stored.body[:200_000], stored.header("Content-Type"))
+        # the charset from the header, the BOM or a <meta> declaration, else UTF-8 (no detection: a title
+        # is a label in a package index, and a wrong guess only costs a few odd characters)
+        _, text = html_to_unicode(stored.header("Content-Type"), stored.body[:200_000])
     except Exception:  # a title is a nicety: an unreadable page is still listed, by URL
         return None
     match = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kronika import __version__
+from kronika.storage.version import kronika_version
 
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
@@ -188,7 +188,7 @@ class RollingWarcWriter:
         self._fh = open(path, "xb", buffering=0)
         self._open_path = path
         self._closed_path = self._final_name(path)
-        info = {"software": f"Kronika/{__version__}", "format": "WARC File Format 1.1",
+        info = {"software": f"Kronika/{kronika_version()}", "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "hostname": socket.gethostname(), **self.warcinfo}
         _, record = warc_record("warcinfo", warc_date(datetime.now(timezone.utc)), [_warc_fields(info)],
