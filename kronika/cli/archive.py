@@ -109,6 +109,9 @@ def verify(source: str | None, as_json: bool) -> None:
         result = verify_archive(env.database_url, env.archive_dir, source,
                                 on_start=lambda total: progress.update(task, total=total),
                                 on_bytes=lambda n: progress.advance(task, n))
+    from kronika.custody.record import files_verified
+
+    files_verified(env, result.verified)
     if as_json:
         emit_json(result.as_dict())
     else:

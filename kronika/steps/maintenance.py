@@ -28,10 +28,12 @@ def vacuum_analyze(env: Environment | None = None) -> str:
 
 def verify(env: Environment | None = None) -> dict:
     """Re-read every closed WARC file against `warc_files`; raise on any problem (the task fails)."""
+    from kronika.custody.record import files_verified
     from kronika.storage.warc.verify import verify_archive
 
     env = env or Environment.from_env()
     result = verify_archive(env.database_url, env.archive_dir)
+    files_verified(env, result.verified)
     if not result.ok:
         first = result.problems[0].as_dict()
         raise RuntimeError(f"{len(result.problems)} archive problems, first: {first}")
