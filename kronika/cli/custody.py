@@ -227,14 +227,16 @@ def verify_package(package: str, public_key: str | None, tsa_ca: str | None, dom
         emit_json(result.as_dict())
     else:
         table = Table(title=f"{os.path.basename(package)}: {'VALID' if result.ok else 'INVALID'}")
-        for column in ("check", "result", "detail"):
+        for column in ("check", "result", "detail", "member"):
             table.add_column(column, overflow="fold")
         style = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
         for item in result.checks:
-            table.add_row(item.name, f"[{style[item.status]}]{item.status}[/]", item.detail)
+            table.add_row(item.name, f"[{style[item.status]}]{item.status}[/]", item.detail, item.member or "")
         console.print(table)
     if not result.ok:
         first = result.failures[0]
         if not as_json:
-            errors.print(f"[bold red]invalid:[/] {first.name}: {first.detail}", highlight=False, soft_wrap=True)
+            where = f" ({first.member})" if first.member else ""
+            errors.print(f"[bold red]invalid:[/] {first.name}{where}: {first.detail}", highlight=False,
+                         soft_wrap=True)
         sys.exit(1)

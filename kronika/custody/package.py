@@ -63,12 +63,14 @@ class Check:
     name: str
     status: str  # ok | failed | skipped
     detail: str = ""
+    member: str | None = None  # the package member the check read (what a failure points at)
 
 
 @dataclass
 class PackageCheck:
     path: str
     checks: list[Check] = field(default_factory=list)
+    reading: str | None = None  # the member the checks being added are about
 
     @property
     def ok(self) -> bool:
@@ -79,7 +81,7 @@ class PackageCheck:
         return [c for c in self.checks if c.status == "failed"]
 
     def add(self, name: str, ok: bool | None, detail: str = "") -> None:
-        self.checks.append(Check(name, "skipped" if ok is None else "ok" if ok else "failed", detail))
+        self.checks.append(Check(name, "skipped" if ok is None else "ok" if ok else "failed", detail, self.reading))
 
     def as_dict(self) -> dict:
         return {"package": self.path, "ok": self.ok, "checks": [asdict(c) for c in self.checks]}
@@ -136,6 +138,7 @@ def _check_resources(archive, names: set[str], package: dict, result: PackageChe
     for resource in package.get("resources", []):
         member = resource.get("path", "")
         listed.add(member)
+        result.reading = member
         digest = hashlib.sha256()
         size = 0
         try:
@@ -157,11 +160,13 @@ def _check_resources(archive, names: set[str], package: dict, result: PackageChe
         else:
             result.add(f"resource {member}", True, expected)
     for extra in sorted(names - listed - {PACKAGE_MEMBER, DIGEST_MEMBER}):
+        result.reading = extra
         if not extra.endswith("/"):
             result.add(f"resource {extra}", False, "in the package but not listed in datapackage.json")
 
 
 def _check_digest(archive, names: set[str], package_bytes: bytes, package: dict, result: PackageCheck) -> dict | None:
+    result.reading = DIGEST_MEMBER
     raw = _read(archive, DIGEST_MEMBER)
     if raw is None:
         result.add("datapackage-digest.json", False, "missing: the package is not signed")
@@ -172,20 +177,24 @@ def _check_digest(archive, names: set[str], package_bytes: bytes, package: dict,
         result.add("datapackage-digest.json", False, f"not JSON: {exc}")
         return None
     actual = f"sha256:{_sha256(package_bytes)}"
+    result.reading = f"{DIGEST_MEMBER}, {PACKAGE_MEMBER}"
     result.add("datapackage-digest.json hash of datapackage.json", digest.get("hash") == actual,
                f"{digest.get('hash')} (datapackage.json is {actual})")
+    result.reading = DIGEST_MEMBER
     signed = digest.get("signedData")
     if not isinstance(signed, dict):
         result.add("signature", False, "datapackage-digest.json has no signedData: the package is not signed")
         return None
     result.add("signedData covers the digest", signed.get("hash") == digest.get("hash"),
                f"signedData.hash {signed.get('hash')}")
+    result.reading = f"{DIGEST_MEMBER}, {PACKAGE_MEMBER}"
     result.add("signedData.created is datapackage.json's created", signed.get("created") == package.get("created"),
                f"{signed.get('created')} / {package.get('created')}")
     return signed
 
 
 def _check_signature(signed: dict, anchors: TrustAnchors, result: PackageCheck) -> None:
+    result.reading = DIGEST_MEMBER
     chain: list[x509.Certificate] = []
     if signed.get("domainCert"):
         try:
@@ -242,6 +251,7 @@ def _chain_ok(chain: list[x509.Certificate], roots: list[x509.Certificate], sign
 
 
 def _check_time_signature(signed: dict, package: dict, anchors: TrustAnchors, result: PackageCheck) -> None:
+    result.reading = DIGEST_MEMBER
     if not signed.get("timeSignature"):
         result.add("token over the signature", False, "signedData has no timeSignature")
         return
@@ -284,6 +294,7 @@ def _check_warc_records(archive: zipfile.ZipFile, package: dict, result: Package
         member = resource.get("path", "")
         if not member.startswith("archive/") or member not in archive.namelist():
             continue
+        result.reading = member
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / "member.warc.gz"
             try:
@@ -299,6 +310,7 @@ def _check_warc_records(archive: zipfile.ZipFile, package: dict, result: Package
 
 
 def _check_custody(archive: zipfile.ZipFile, names: set[str], anchors: TrustAnchors, result: PackageCheck) -> None:
+    result.reading = f"{MANIFEST}, {LOG_MEMBER}"
     if MANIFEST not in names:
         result.add("custody", None, "the package carries no custody record")
         return
@@ -325,11 +337,13 @@ def _check_custody(archive: zipfile.ZipFile, names: set[str], anchors: TrustAnch
                    f"closed {closed[0].get('at')} on {closed[0].get('host')}")
         _check_file_bytes(archive, item, result)
         _check_file_tokens(archive, item, anchors, result)
+        result.reading = f"{MANIFEST}, {LOG_MEMBER}"
 
 
 def _check_file_bytes(archive: zipfile.ZipFile, item: dict, result: PackageCheck) -> None:
     relative = item.get("path")
     if item.get("member"):
+        result.reading = item["member"]
         digest = hashlib.sha256()
         try:
             with archive.open(item["member"]) as fh:
@@ -344,6 +358,7 @@ def _check_file_bytes(archive: zipfile.ZipFile, item: dict, result: PackageCheck
     records = item.get("records", [])
     if not records:
         return
+    result.reading = records[0].get("package_member")
     warc = _read(archive, records[0].get("package_member", ""))
     bad = []
     for record in records:
@@ -362,6 +377,7 @@ def _check_file_tokens(archive: zipfile.ZipFile, item: dict, anchors: TrustAncho
         return
     for token in tokens:
         reply = _read(archive, token.get("member", ""))
+        result.reading = token.get("member")
         name = f"time-stamp {token.get('member')}"
         if reply is None:
             result.add(name, False, "missing from the package")

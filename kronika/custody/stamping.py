@@ -92,7 +92,7 @@ def stamp_digest(engine, env: Environment, kind: str, subject: str, sha256_hex: 
             verify_token(token.reply, digest, roots)
         except TimestampError as exc:
             _save(engine, kind, subject, sha256_hex, url, None, None, str(exc), now)
-            report.failed.append(f"{subject} @ {url}: {exc}")
+            report.failed.append(f"{subject}: {exc}")
             continue
         stored = None
         if token_file:

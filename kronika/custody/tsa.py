@@ -54,6 +54,8 @@ def request_token(url: str, sha256_digest: bytes, timeout: float = 10.0) -> Toke
     try:
         with urllib.request.urlopen(http, timeout=timeout) as answer:
             reply = answer.read()
+    except urllib.error.HTTPError as exc:
+        raise TimestampError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise TimestampError(f"{url}: {getattr(exc, 'reason', None) or exc}") from None
     try:

@@ -37,6 +37,7 @@ def make_ca(common_name: str = "Kronika Test Root CA") -> tuple[ec.EllipticCurve
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
                                          crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
@@ -52,11 +53,13 @@ def make_leaf(ca_key, ca_cert: x509.Certificate, common_name: str, time_stamping
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(not_before or now - timedelta(hours=1))
                .not_valid_after((not_before or now) + timedelta(days=30))
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
     if time_stamping:  # RFC 3161 2.3: the TSA's certificate has exactly this EKU, critical
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-    else:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
+    else:  # a domain certificate, as a web CA issues one
+        builder = (builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
     return key, builder.sign(ca_key, hashes.SHA256())
 
 
