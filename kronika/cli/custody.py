@@ -149,6 +149,24 @@ def custody_log(file: str | None, as_json: bool) -> None:
     console.print(table)
 
 
+@custody.command("restore")
+@click.argument("copy", type=click.Path(exists=True, dir_okay=False))
+@one_line_errors
+def custody_restore(copy: str) -> None:
+    """Put the custody log back from a copy (the archive's custody/log.jsonl) after the database
+    was lost or rebuilt; run it before new entries are written. The copy must be an unbroken chain.
+
+    Example: kronika custody restore data/archive/custody/log.jsonl
+    """
+    from kronika.custody import log as log_module
+    from kronika.storage.db.engine import open_database
+
+    env = Environment.from_env()
+    rows = log_module.read_lines(Path(copy).read_text(encoding="utf-8"))
+    added = log_module.restore(open_database(env.database_url), rows)
+    console.print(f"{added} entries restored; the log has {len(rows)} entries up to the copy's head")
+
+
 @main.command()
 @click.argument("url")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),

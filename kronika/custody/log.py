@@ -187,3 +187,29 @@ def check_chain(rows: Iterable[dict[str, Any]], whole: bool = True) -> ChainChec
 
 def read_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def restore(engine, rows: list[dict[str, Any]]) -> int:
+    """Put entries from an exported copy (custody/log.jsonl) back into an empty or shorter log.
+
+    The copy must be a whole, unbroken chain, and every entry the database already has must be
+    the copy's own; returns how many entries were added."""
+    chain = check_chain(rows, whole=True)
+    if not chain.ok:
+        raise ValueError(f"the copy is not an unbroken chain: {chain.problems[0]}")
+    with unit_of_work(engine) as session:
+        have = dict(session.execute(select(CustodyEntry.seq, CustodyEntry.entry_sha256)).all())
+        for seq, digest in have.items():
+            if seq <= len(rows) and rows[seq - 1]["entry_sha256"] != digest:
+                raise ValueError(f"entry {seq} in the database differs from the copy's: restore into a log "
+                                 "that the copy extends (before new entries are written)")
+        added = 0
+        for row in rows:
+            if row["seq"] in have:
+                continue
+            session.add(CustodyEntry(seq=row["seq"], at=datetime.fromisoformat(row["at"]), action=row["action"],
+                                     file=row["file"], sha256=row["sha256"], host=row["host"], user=row["user"],
+                                     version=row["version"], detail=row["detail"], prev_sha256=row["prev_sha256"],
+                                     entry_sha256=row["entry_sha256"]))
+            added += 1
+    return added

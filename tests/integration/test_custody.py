@@ -202,6 +202,14 @@ def test_custody_verify_names_a_changed_file_a_removed_entry_and_a_rewritten_cha
         assert head["stamped"] and verify_custody(env, config).ok
         copied = custody_log.read_lines((env.archive_dir / "custody" / "log.jsonl").read_text())
         assert copied[-1]["seq"] == head["head"] and custody_log.check_chain(copied).ok
+        # the database lost: the archive's copy puts the log back
+        fresh = open_database(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+        assert custody_log.restore(fresh, copied) == len(copied)
+        assert custody_log.entries(fresh) == copied and custody_log.restore(fresh, copied) == 0
+        started_anew = open_database(f"sqlite:///{tmp_path / 'anew.db'}")
+        custody_log.append(started_anew, "verified", "x", "0" * 64)
+        with pytest.raises(ValueError, match="differs"):  # a log that went its own way is not overwritten
+            custody_log.restore(started_anew, copied)
 
         # an insider rewrites who closed the file, and re-hashes the whole chain after it
         with unit_of_work(engine) as session:
