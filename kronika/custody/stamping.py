@@ -134,7 +134,11 @@ def record_closed(engine, env: Environment, source_name: str, directory: Path,
     `directory` is where the crawl wrote: the archive's source folder, or the spool's for an
     object-store archive (the files are hashed there, before they are uploaded)."""
     report = StampReport()
-    known = _closed_files(engine, f"{source_name}/")
+    known = set(_closed_files(engine, f"{source_name}/"))
+    with unit_of_work(engine) as session:
+        # files indexed before the custody log existed are `kronika stamp`'s (from their indexed
+        # digest): hashing a whole old archive here would hold up the first crawl after an upgrade
+        known |= set(session.scalars(select(WarcFile.path).where(WarcFile.source == source_name)))
     new = [(f"{source_name}/{p.name}", p) for p in sorted(Path(directory).glob("*.warc.gz"))
            if f"{source_name}/{p.name}" not in known]
     if not new:

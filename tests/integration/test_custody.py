@@ -177,6 +177,33 @@ def test_a_tsa_that_does_not_answer_loses_nothing_and_kronika_stamp_catches_up(t
         assert json.loads(again.output)["stamped"] == []  # nothing missing any more
 
 
+def test_an_archive_from_before_custody_is_recorded_late_by_kronika_stamp_not_by_the_next_crawl(
+        tmp_path, mirror, monkeypatch):
+    env = Environment(database_url=f"sqlite:///{tmp_path / 'kronika.db'}", archive_dir=tmp_path / "archive")
+    with LoopbackTSA(tmp_path / "tsa") as tsa:
+        for name, value in {"KRONIKA_CONFIG": str(config_with_tsa(tmp_path, tsa)), "KRONIKA_MIRROR_PROXY": mirror.url,
+                            "KRONIKA_DATABASE_URL": env.database_url,
+                            "KRONIKA_ARCHIVE_DIR": str(env.archive_dir)}.items():
+            monkeypatch.setenv(name, value)
+        source = load_config().source("zarichna-ova")
+        run_source(source, env)
+        engine = open_database(env.database_url)
+        with unit_of_work(engine) as session:  # as an archive indexed before this version was
+            session.execute(text("DELETE FROM custody_log"))
+            session.execute(text("DELETE FROM timestamp_tokens"))
+        [old] = warc_files(env.archive_dir)
+        run_source(source, env)
+        [new] = [p for p in warc_files(env.archive_dir) if p != old]
+        assert [(e["action"], e["file"]) for e in custody_log.entries(engine)][:2] == [
+            ("closed", f"zarichna-ova/{new.name}"), ("stamped", f"zarichna-ova/{new.name}")]
+        done = CliRunner().invoke(main, ["stamp", "--json"], catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output)["closed"] == [f"zarichna-ova/{old.name}"]
+        late = [e for e in custody_log.entries(engine) if e["file"] == f"zarichna-ova/{old.name}"]
+        assert [e["action"] for e in late] == ["closed", "stamped"] and late[0]["detail"] == {"recorded_late": True}
+        assert custody_log.check_chain(custody_log.entries(engine)).ok
+
+
 def test_without_a_tsa_files_are_simply_unstamped_and_nothing_warns(sqlite_env, demo_config, caplog):
     caplog.set_level("INFO", logger="kronika")
     result = run_source(demo_config.source("zarichna-ova"), sqlite_env)
