@@ -36,6 +36,7 @@ from kronika.steps.custody import stamp_head, verify_custody
 from kronika.steps.run import run_source
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CustodyEntry, TimestampToken
+from tests.integration.test_object_store import remote_env, s3  # noqa: F401 (fixtures)
 from tests.support.tsa import LoopbackTSA, key_pem, make_ca, make_leaf, pem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,6 +203,25 @@ def test_an_archive_from_before_custody_is_recorded_late_by_kronika_stamp_not_by
         late = [e for e in custody_log.entries(engine) if e["file"] == f"zarichna-ova/{old.name}"]
         assert [e["action"] for e in late] == ["closed", "stamped"] and late[0]["detail"] == {"recorded_late": True}
         assert custody_log.check_chain(custody_log.entries(engine)).ok
+
+
+def test_on_an_object_store_tokens_sit_beside_the_uploaded_files_and_custody_verify_reads_them(remote_env):  # noqa: F811
+    from kronika.storage.warc.paths import archive_path
+
+    env = remote_env["env"]
+    with LoopbackTSA(remote_env["tmp"] / "tsa") as tsa:
+        config = load_config(config_with_tsa(remote_env["tmp"], tsa))
+        result = run_source(config.source("zarichna-ova"), env)
+        assert result.crawl.stats["kronika/custody/stamped"] == 1
+        [relative] = result.index.files
+        token = archive_path(env.archive_dir, token_path(relative, tsa.url))
+        digest = hashlib.sha256(archive_path(env.archive_dir, relative).read_bytes()).digest()
+        assert verify_token(token.read_bytes(), digest, load_bundle(tsa.ca_bundle))
+        assert not list((env.spool_dir / "zarichna-ova").glob("*.warc.gz"))  # uploaded, then removed
+        head = stamp_head(env, config)
+        assert archive_path(env.archive_dir, "custody/log.jsonl").exists() and head["stamped"]
+        checked = verify_custody(env, config)
+        assert checked.ok and checked.files == 1 and checked.tokens == 2, checked.problems
 
 
 def test_without_a_tsa_files_are_simply_unstamped_and_nothing_warns(sqlite_env, demo_config, caplog):
