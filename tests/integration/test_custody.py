@@ -416,6 +416,23 @@ def test_an_evidence_package_of_a_telegram_post(world, tmp_path):
     assert missing.exit_code == 1 and "no article, post or capture" in missing.output
 
 
+def test_a_revisit_comes_with_its_original_response(world, tmp_path):
+    out = tmp_path / "robots.wacz"
+    done = world.kronika("evidence", "http://mirror.kronika.test/robots.txt", "--out", str(out),
+                         "--sign", str(world.key_file), "--json")
+    assert done.exit_code == 0, done.output
+    assert verify_package(out, world.anchors()).ok
+    from kronika.storage.warc.reader import scan
+
+    with zipfile.ZipFile(out) as package:
+        [warc] = [n for n in package.namelist() if n.startswith("archive/")]
+        (tmp_path / "e.warc.gz").write_bytes(package.read(warc))
+    records = list(scan(tmp_path / "e.warc.gz"))
+    revisits = [r for r in records if r.rec_type == "revisit"]
+    responses = {r.payload_digest for r in records if r.rec_type == "response"}
+    assert revisits and all(r.payload_digest in responses for r in revisits)
+
+
 # ------------------------------------------------------------------------------ tampering
 def rewrite(source: Path, target: Path, changes: dict[str, bytes | None]) -> Path:
     """A copy of a package with some members replaced (None: removed), as a valid ZIP file."""
