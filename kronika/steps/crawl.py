@@ -300,7 +300,12 @@ def _record_custody(engine, env: Environment, source: NewsSource | TelegramSourc
     """`closed` custody entries and RFC 3161 tokens for the files the crawl closed; said once per run."""
     from kronika.custody.stamping import record_closed
 
-    report = record_closed(engine, env, source.name, directory, source.timestamping)
+    try:
+        report = record_closed(engine, env, source.name, directory, source.timestamping)
+    except Exception as exc:  # the files are safe either way: `kronika stamp` records them later
+        logger.error("could not record the closed WARC files in the custody log: %s: %s (`kronika stamp` "
+                     "records them later)", type(exc).__name__, exc)
+        return {"kronika/custody/unrecorded": 1}
     if not report.closed:
         return {}
     if source.timestamping is None:
