@@ -200,6 +200,9 @@ def stamp_missing(engine, env: Environment, config: Config, source: str | None =
         except FileNotFoundError:
             report.problems.append(f"{relative}: missing from the archive")
             continue
+        except ValueError as exc:  # a path outside the archive (a tampered entry): never read
+            report.problems.append(str(exc))
+            continue
         if current != logged:
             report.problems.append(f"{relative}: sha256 is {current}, the custody log says {logged}: not stamped")
             continue

@@ -73,6 +73,9 @@ def verify_custody(env: Environment, config: Config, progress: Callable[[str], N
         except FileNotFoundError:
             result.problems.append(f"{relative}: missing from the archive")
             continue
+        except ValueError as exc:  # a path that points outside the archive: a tampered entry
+            result.problems.append(f"custody log names {exc}")
+            continue
         if current != logged:
             result.problems.append(f"{relative}: sha256 is {current}, it was {logged} when closed")
     try:

@@ -282,6 +282,10 @@ def test_custody_verify_names_a_changed_file_a_removed_entry_and_a_rewritten_cha
     broken = verify_custody(env, config)
     assert any("entry 3: expected entry 2" in p for p in broken.problems)
     assert any(p.startswith(f"zarichna-ova/{path.name}: sha256 is") for p in broken.problems)
+    with unit_of_work(engine) as session:  # an entry pointing outside the archive is reported, never read
+        session.execute(text("UPDATE custody_log SET file = '../../etc/passwd' WHERE seq = 1"))
+    outside = verify_custody(env, config).problems
+    assert any("refusing a WARC path outside the archive directory: '../../etc/passwd'" in p for p in outside)
 
 
 def _append_entries(database_url: str, lock_dir: str, count: int, worker: int) -> None:
