@@ -67,7 +67,10 @@ def stamp(ctx: click.Context, source: str | None, as_json: bool) -> None:
 
 @main.group()
 def custody() -> None:
-    """The custody log: verify it and the files in it, time-stamp its head, list it."""
+    """The custody log: verify it and the files in it, time-stamp its head, list or restore it.
+
+    Example: kronika custody verify
+    """
 
 
 @custody.command("verify")
