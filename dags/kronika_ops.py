@@ -4,7 +4,8 @@
   (`kronika://articles`, `kronika://telegram_posts`): writes every public table as Parquet plus a
   manifest into `$KRONIKA_EXPORT_DIR/latest/` (replaced atomically) for consumers.
 - `kronika_maintenance`: daily: verify the archive (digests and sha256 against `warc_files`),
-  package yesterday's captures as one WACZ per source, VACUUM/ANALYZE the database.
+  package yesterday's captures as one WACZ per source, VACUUM/ANALYZE the database, and
+  time-stamp the custody log's head (docs/custody.md).
 """
 from __future__ import annotations
 
@@ -57,7 +58,16 @@ def kronika_maintenance():
 
         return vacuum_analyze(task_environment())
 
+    @task(execution_timeout=timedelta(minutes=30))
+    def stamp_custody_head() -> dict:
+        from kronika.airflow_env import task_environment
+        from kronika.settings import load_config
+        from kronika.steps.custody import stamp_head
+
+        return stamp_head(task_environment(), load_config())
+
     verify() >> package_yesterday() >> vacuum()
+    stamp_custody_head()  # on its own: a failed verification must not stop the log's daily time-stamp
 
 
 kronika_exports()

@@ -52,6 +52,8 @@ def run_demo(console: Console, as_json: bool = False) -> list[dict]:
         return summaries
     console.print(summary_table(summaries, title=f"Kronika demo: {len(states)} DAG runs, "
                                                  f"all {set(states.values())} in {elapsed:.0f} s"))
+    if config.timestamping is None and not any(s.timestamping for s in config.sources):
+        console.print("WARC files are not time-stamped: no `timestamping` in the config (docs/custody.md).")
     verdict = "[green]matches[/]" if stored == served else "[red]DOES NOT match[/]"
     console.print(f"The mirror serves {served['articles']} articles and {served['posts']} posts; stored "
                   f"{stored['articles']} articles and {stored['posts']} posts: {verdict}.")

@@ -1,4 +1,5 @@
-"""One run per source at a time: an advisory lock file in the source's archive folder."""
+"""One run per source at a time: an advisory lock file in the source's archive folder; and a
+blocking lock that queues short critical sections (appends to the custody log)."""
 from __future__ import annotations
 
 import fcntl
@@ -30,4 +31,17 @@ def source_lock(archive_dir: Path, source: str) -> Iterator[None]:
         yield
     finally:
         # the kernel drops the lock with the descriptor, also when the process is killed
+        os.close(fd)
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Wait for, then hold, an exclusive advisory lock on `path` (created if missing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
         os.close(fd)

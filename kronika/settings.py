@@ -48,6 +48,24 @@ def first_run_cutoff(value: str, now: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+class Timestamping(BaseModel):
+    """RFC 3161 time-stamping of closed WARC files and signed packages (docs/custody.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(min_length=1)  # one token from each time-stamping authority
+    ca_bundle: str  # PEM file of the TSAs' trusted root certificates: every token is checked on receipt
+    timeout: float = Field(10.0, gt=0)  # seconds per request; a TSA that does not answer leaves files unstamped
+
+    @field_validator("urls")
+    @classmethod
+    def _tsa_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return urls
+
+
 class Politeness(BaseModel):
     """Keys every source inherits from `defaults` and may override."""
 
@@ -73,6 +91,8 @@ class Politeness(BaseModel):
     # archive_secrets is true (docs/security.md)
     headers: dict[str, str] = Field(default_factory=dict)
     archive_secrets: bool = False
+    # RFC 3161 tokens for every closed WARC file (none: files stay unstamped; docs/custody.md)
+    timestamping: Timestamping | None = None
 
     @property
     def effective_user_agent(self) -> str:
@@ -275,6 +295,7 @@ class ConfigFile(BaseModel):
 class Config:
     path: Path
     sources: tuple[NewsSource | TelegramSource, ...]
+    timestamping: Timestamping | None = None  # the defaults' (custody log heads, signed packages)
 
     def source(self, name: str) -> NewsSource | TelegramSource:
         for source in self.sources:
@@ -327,7 +348,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     except ValidationError as exc:
         raise _first_error(path, None, exc) from None
     try:
-        Politeness.model_validate(shape.defaults)
+        defaults = Politeness.model_validate(shape.defaults)
     except ValidationError as exc:
         raise _first_error(path, None, exc) from None
 
@@ -346,7 +367,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             raise ConfigError(f"{path}: source {source.name!r}: field name: duplicate source name")
         seen.add(source.name)
         sources.append(source)
-    return Config(path=path, sources=tuple(sources))
+    return Config(path=path, sources=tuple(sources), timestamping=defaults.timestamping)
 
 
 def project_root() -> Path:

@@ -5,6 +5,7 @@ output is data accept `--json`.
 """
 from kronika.cli import (
     archive,  # noqa: F401,E402  (get, verify, wacz, replay)
+    custody,  # noqa: F401,E402  (stamp, custody, evidence, verify-package)
     data,  # noqa: F401,E402  (export, timeline, plot, serve)
     pipeline,  # noqa: F401  (registers the commands)
     revisions,  # noqa: F401,E402  (diff)

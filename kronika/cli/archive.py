@@ -17,6 +17,7 @@ from kronika.cli.base import (
     one_line_errors,
 )
 from kronika.settings import Environment
+from kronika.storage.warc.paths import relative_name
 
 
 def _bytes_bar(description: str):
@@ -109,6 +110,9 @@ def verify(source: str | None, as_json: bool) -> None:
         result = verify_archive(env.database_url, env.archive_dir, source,
                                 on_start=lambda total: progress.update(task, total=total),
                                 on_bytes=lambda n: progress.advance(task, n))
+    from kronika.custody.record import files_verified
+
+    files_verified(env, result.verified)
     if as_json:
         emit_json(result.as_dict())
     else:
@@ -134,17 +138,31 @@ def verify(source: str | None, as_json: bool) -> None:
 @click.option("--since", help="Captures at or after this time (20260102, ISO 8601, ...).")
 @click.option("--until", help="Captures before this time.")
 @click.option("--title", help="The package's title (default: Kronika archive of SOURCE).")
+@click.option("--sign", "key", envvar="KRONIKA_SIGNING_KEY", type=click.Path(dir_okay=False),
+              help="Sign with this ECDSA private key (PEM; or $KRONIKA_SIGNING_KEY): the WACZ signing spec, "
+                   "with an RFC 3161 token over the signature and the files' custody record.")
+@click.option("--cert", type=click.Path(dir_okay=False),
+              help="With --sign: the key's certificate chain (PEM, leaf first), the domain-certificate mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print the datapackage as JSON.")
+@click.pass_context
 @one_line_errors
-def wacz(out: str, source: str | None, since: str | None, until: str | None, title: str | None,
-         as_json: bool) -> None:
+def wacz(ctx: click.Context, out: str, source: str | None, since: str | None, until: str | None,
+         title: str | None, key: str | None, cert: str | None, as_json: bool) -> None:
     """Export captures as a WACZ 1.1.1 package (WARCs, CDXJ index, pages with titles, hashes).
 
     Whole WARC files go in: those holding a capture in the range, and those holding the
     originals its revisits need. Opens in ReplayWeb.page; `wacz validate -f OUT` accepts it.
+    Signed (--sign), it also carries the files' custody entries and time-stamp tokens;
+    `kronika verify-package OUT` checks it.
 
-    Example: kronika wacz herald.wacz --source riverside-herald --since 2026-01-01
+    \b
+    Examples:
+      kronika wacz herald.wacz --source riverside-herald --since 2026-01-01
+      kronika wacz herald.wacz --source riverside-herald --sign signing-key.pem
     """
+    from kronika.cli.custody import signer_for
+
+    sign = signer_for(ctx, key, cert)
     from kronika.storage.warc.retrieve import parse_when
     from kronika.storage.warc.wacz import build_wacz, select_for_wacz
 
@@ -156,14 +174,38 @@ def wacz(out: str, source: str | None, since: str | None, until: str | None, tit
     title = title or f"Kronika archive of {source or 'all sources'}"
     description = "Captures " + " ".join(part for part in (f"since {since}" if since else "",
                                                            f"until {until}" if until else "") if part)
+    members = None
+    if sign:
+        from kronika.custody.evidence import custody_for
+        from kronika.storage.db.engine import open_database
+
+        members = custody_for(open_database(env.database_url), _file_digests(env, files),
+                              whole_members={relative_name(env.archive_dir, p): f"archive/{p.name}" for p in files})
     with _bytes_bar("packaging") as progress:
         task = progress.add_task("wacz", total=sum(p.stat().st_size for p in files))
         package = build_wacz(Path(out), files, pages, title, description.strip() if since or until else None,
-                             on_bytes=lambda n: progress.advance(task, n))
+                             on_bytes=lambda n: progress.advance(task, n), members=members, sign=sign)
+    from kronika.custody.record import package_written
+    from kronika.custody.stamping import file_sha256
+
+    package_written(env, "exported", Path(out).name, file_sha256(Path(out)),
+                    {"warc_files": [relative_name(env.archive_dir, p) for p in files], "signed": bool(sign)})
     if as_json:
         emit_json(package)
     else:
         console.print(f"wrote {out}: {len(files)} WARC files, {len(pages)} pages")
+
+
+def _file_digests(env: Environment, files: list) -> dict[str, str]:
+    """Each packaged file's sha256 as indexed (the custody check compares the packaged bytes with it)."""
+    from sqlalchemy import select
+
+    from kronika.storage.db.engine import open_database, unit_of_work
+    from kronika.storage.db.models import WarcFile
+
+    relatives = [relative_name(env.archive_dir, p) for p in files]
+    with unit_of_work(open_database(env.database_url)) as session:
+        return dict(session.execute(select(WarcFile.path, WarcFile.sha256).where(WarcFile.path.in_(relatives))).all())
 
 
 @main.command()

@@ -226,6 +226,7 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
         repaired = repair_open_files([directory])
         for path in repaired:
             logger.warning("closed %s, left open by an interrupted crawl", path.name)
+        _record_custody(engine, env, source, directory)  # files closed by the repair above
         publish_closed_files(env, source.name)  # what a killed crawl closed but did not upload
         run_id = str(uuid.uuid4())
         started = datetime.now(timezone.utc)
@@ -272,6 +273,8 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
             stats_path = tmp / "stats.json"
             stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
         status = "succeeded" if process.returncode == 0 else "failed"
+        # after the spider: hashing and a TSA's round trip never slow the crawl loop (docs/custody.md)
+        stats.update(_record_custody(engine, env, source, directory))
         try:
             publish_closed_files(env, source.name)
         except CrawlFailed as exc:
@@ -291,6 +294,28 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
         return CrawlResult(source=source.name, run_id=run_id, status=status, stats=_public_stats(stats),
                            warc_files=stats.get("kronika/warc/files", []),
                            repaired=[p.name for p in repaired])
+
+
+def _record_custody(engine, env: Environment, source: NewsSource | TelegramSource, directory: Path) -> dict:
+    """`closed` custody entries and RFC 3161 tokens for the files the crawl closed; said once per run."""
+    from kronika.custody.stamping import record_closed
+
+    try:
+        report = record_closed(engine, env, source.name, directory, source.timestamping)
+    except Exception as exc:  # the files are safe either way: `kronika stamp` records them later
+        logger.error("could not record the closed WARC files in the custody log: %s: %s (`kronika stamp` "
+                     "records them later)", type(exc).__name__, exc)
+        return {"kronika/custody/unrecorded": 1}
+    if not report.closed:
+        return {}
+    if source.timestamping is None:
+        logger.info("%d WARC files closed, not time-stamped: no `timestamping` in the config (docs/custody.md)",
+                    len(report.closed))
+    elif report.failed:
+        logger.warning("%d of %d WARC files left unstamped (%s); `kronika stamp` stamps them later",
+                       report.unstamped, len(report.closed), report.failed[0])
+    return {"kronika/custody/closed": len(report.closed), "kronika/custody/stamped": len(report.stamped),
+            "kronika/custody/unstamped": report.unstamped}
 
 
 def _public_stats(stats: dict) -> dict:

@@ -45,6 +45,7 @@ class IndexResult:
     cdxj_lines: int = 0  # lines added to the collections' CDXJ indexes
     cdxj_indexes: list[str] = field(default_factory=list)  # the indexes that changed
     errors: list[str] = field(default_factory=list)  # files that could not be read
+    indexed: list[tuple[str, str]] = field(default_factory=list)  # (path, sha256) of the files added
 
 
 def sha256_of(path: Path) -> str:
@@ -163,6 +164,9 @@ def index(env: Environment | None = None, source: str | None = None,
     for name, paths in by_collection.items():
         with LineSorter() as new_lines:  # a backlog's lines are sorted on disk, not held in memory
             _index_collection(engine, env, name, paths, known, new_lines, result, progress)
+    from kronika.custody.record import files_indexed
+
+    files_indexed(env, result.indexed)
     return result
 
 
@@ -186,6 +190,7 @@ def _index_collection(engine, env: Environment, name: str, paths: list[Path], kn
         if not in_db:
             _add_file(engine, env, path, relative, warcinfo, rows, records, sha256, size)
             result.files.append(relative)
+            result.indexed.append((relative, sha256))
             result.captures += len(rows)
         if not in_cdxj:
             new_lines.extend(lines)

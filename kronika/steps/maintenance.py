@@ -28,10 +28,12 @@ def vacuum_analyze(env: Environment | None = None) -> str:
 
 def verify(env: Environment | None = None) -> dict:
     """Re-read every closed WARC file against `warc_files`; raise on any problem (the task fails)."""
+    from kronika.custody.record import files_verified
     from kronika.storage.warc.verify import verify_archive
 
     env = env or Environment.from_env()
     result = verify_archive(env.database_url, env.archive_dir)
+    files_verified(env, result.verified)
     if not result.ok:
         first = result.problems[0].as_dict()
         raise RuntimeError(f"{len(result.problems)} archive problems, first: {first}")
@@ -40,7 +42,10 @@ def verify(env: Environment | None = None) -> dict:
 
 def package_day(day: date, out_dir: Path, env: Environment | None = None) -> list[str]:
     """One WACZ per source for a closed UTC day, skipping sources with no capture that day."""
+    from kronika.custody.record import package_written
+    from kronika.custody.stamping import file_sha256
     from kronika.report import source_summaries
+    from kronika.storage.warc.paths import relative_name
     from kronika.storage.warc.wacz import build_wacz, select_for_wacz
 
     env = env or Environment.from_env()
@@ -57,6 +62,8 @@ def package_day(day: date, out_dir: Path, env: Environment | None = None) -> lis
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
         build_wacz(out, files, pages, title=f"Kronika: {source}, {day.isoformat()}")
+        package_written(env, "exported", out.name, file_sha256(out),
+                        {"warc_files": [relative_name(env.archive_dir, p) for p in files], "signed": False})
         written.append(str(out))
     return written
 

@@ -336,3 +336,46 @@ class KronikaState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class CustodyEntry(Base):
+    """The custody log: append-only, each entry carrying the SHA-256 of the one before (docs/custody.md).
+
+    `seq` is the chain's order and its guard: two writers that read the same head both try to
+    add the same `seq`, and the database lets only one of them (the other retries on the new head).
+    """
+
+    __tablename__ = "custody_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    at: Mapped[datetime]
+    # closed | stamped | indexed | verified | exported | packaged | head-stamped
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    file: Mapped[str | None] = mapped_column(String(1024), index=True)  # archive-relative, or a package's name
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    user: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_sha256: Mapped[str] = mapped_column(String(64))
+    entry_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class TimestampToken(Base):
+    """RFC 3161 time-stamp tokens: one per (subject, TSA). A row without a token is a request that
+    failed (the TSA did not answer); `kronika stamp` asks again."""
+
+    __tablename__ = "timestamp_tokens"
+    __table_args__ = (UniqueConstraint("kind", "subject", "tsa_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # warc-file | custody-head
+    # a WARC file's archive-relative path, or "custody_log:<seq>" for the log's head
+    subject: Mapped[str] = mapped_column(String(1024), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # the digest the token covers (hex)
+    tsa_url: Mapped[str] = mapped_column(Text)
+    token: Mapped[bytes | None] = mapped_column(LargeBinary)  # the TSA's DER TimeStampResp
+    gen_time: Mapped[datetime | None]  # the time the TSA signed
+    error: Mapped[str | None] = mapped_column(Text)  # why the last request failed
+    requested_at: Mapped[datetime]

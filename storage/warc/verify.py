@@ -202,6 +202,7 @@ class ArchiveCheck:
     digests_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # not failures: files not yet indexed, open files
+    verified: list[tuple[str, str]] = field(default_factory=list)  # (path, sha256) of the files that passed
 
     @property
     def ok(self) -> bool:
@@ -268,6 +269,7 @@ def verify_archive(database_url: str, archive_dir: Path, source: str | None = No
                                         f"{check.records} records, warc_files says {row.records}"))
             if not problems:
                 passed.append(row.id)
+                result.verified.append((relative, check.sha256))
         result.problems.extend(problems)
     if passed:
         now = datetime.now(timezone.utc)

@@ -3,8 +3,8 @@
 Layout: `archive/*.warc.gz` (stored, not deflated, so a reader can seek into them inside the ZIP),
 `indexes/index.cdx` (CDXJ lines for those files, sorted, as `cdxj-indexer` writes them),
 `pages/pages.jsonl` (the pages a user would open, with titles), `datapackage.json` (every other
-file with its sha256 and size) and `datapackage-digest.json` (the sha256 of datapackage.json: the
-value a WACZ signature would sign; signing itself is future work).
+file with its sha256 and size) and `datapackage-digest.json` (the sha256 of datapackage.json and,
+when signed, the WACZ signing spec's `signedData` over it; docs/custody.md).
 """
 from __future__ import annotations
 
@@ -56,8 +56,14 @@ class _HashingWriter:
 
 
 def build_wacz(out: Path, warc_files: Iterable[Path], pages: Iterable[Page], title: str,
-               description: str | None = None, on_bytes: Callable[[int], None] | None = None) -> dict:
-    """Write the WACZ; return its datapackage (as written)."""
+               description: str | None = None, on_bytes: Callable[[int], None] | None = None,
+               members: dict[str, bytes] | None = None, sign: Callable[[str, str], dict] | None = None,
+               created: datetime | None = None) -> dict:
+    """Write the WACZ; return its datapackage (as written).
+
+    `members` are further files (`folder/name`: bytes), listed and hashed in the datapackage like
+    the others. `sign(hash, created)` returns the WACZ signing spec's `signedData` block for
+    `datapackage-digest.json` (kronika.custody.signing makes one)."""
     warc_files = list(warc_files)
     names = [p.name for p in warc_files]
     if len(set(names)) != len(names):
@@ -66,31 +72,39 @@ def build_wacz(out: Path, warc_files: Iterable[Path], pages: Iterable[Page], tit
     lines: list[str] = []
     out = Path(out)
     tmp = out.with_name(out.name + ".tmp")
-    created = _iso(datetime.now(timezone.utc))
-    with zipfile.ZipFile(tmp, "w", allowZip64=True) as wacz:
-        for path in warc_files:
-            info = zipfile.ZipInfo(f"archive/{path.name}", date_time=_zip_time(path))
-            info.compress_type = zipfile.ZIP_STORED
-            with wacz.open(info, "w", force_zip64=True) as member, open_binary(path) as source:
-                writer = _HashingWriter(member)
-                for chunk in iter(lambda: source.read(1 << 20), b""):
-                    writer.write(chunk)
-                    if on_bytes:
-                        on_bytes(len(chunk))
-            resources.append(_resource(info.filename, writer.size, writer.sha256.hexdigest()))
-            lines.extend(cdxj_lines(index_records(path), path.name))
-        index_bytes = "".join(sorted(lines)).encode("utf-8")
-        _write_small(wacz, "indexes/index.cdx", index_bytes, resources)
-        page_lines = [json.dumps(PAGES_HEADER)] + [json.dumps(p.as_json(), ensure_ascii=False) for p in pages]
-        _write_small(wacz, "pages/pages.jsonl", ("\n".join(page_lines) + "\n").encode("utf-8"), resources)
-        package = {"profile": "data-package", "title": title, "created": created, "modified": created,
-                   "wacz_version": WACZ_VERSION, "software": f"Kronika {kronika_version()}", "resources": resources}
-        if description:
-            package["description"] = description
-        package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
-        _write_small(wacz, "datapackage.json", package_bytes, None)
-        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
-        _write_small(wacz, "datapackage-digest.json", json.dumps(digest, indent=2).encode("utf-8"), None)
+    created = _iso(created or datetime.now(timezone.utc))
+    try:
+        with zipfile.ZipFile(tmp, "w", allowZip64=True) as wacz:
+            for path in warc_files:
+                info = zipfile.ZipInfo(f"archive/{path.name}", date_time=_zip_time(path))
+                info.compress_type = zipfile.ZIP_STORED
+                with wacz.open(info, "w", force_zip64=True) as member, open_binary(path) as source:
+                    writer = _HashingWriter(member)
+                    for chunk in iter(lambda: source.read(1 << 20), b""):
+                        writer.write(chunk)
+                        if on_bytes:
+                            on_bytes(len(chunk))
+                resources.append(_resource(info.filename, writer.size, writer.sha256.hexdigest()))
+                lines.extend(cdxj_lines(index_records(path), path.name))
+            index_bytes = "".join(sorted(lines)).encode("utf-8")
+            _write_small(wacz, "indexes/index.cdx", index_bytes, resources)
+            page_lines = [json.dumps(PAGES_HEADER)] + [json.dumps(p.as_json(), ensure_ascii=False) for p in pages]
+            _write_small(wacz, "pages/pages.jsonl", ("\n".join(page_lines) + "\n").encode("utf-8"), resources)
+            for name, data in (members or {}).items():
+                _write_small(wacz, name, data, resources)
+            package = {"profile": "data-package", "title": title, "created": created, "modified": created,
+                       "wacz_version": WACZ_VERSION, "software": f"Kronika {kronika_version()}", "resources": resources}
+            if description:
+                package["description"] = description
+            package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
+            _write_small(wacz, "datapackage.json", package_bytes, None)
+            digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+            if sign:
+                digest["signedData"] = sign(digest["hash"], created)
+            _write_small(wacz, "datapackage-digest.json", json.dumps(digest, indent=2).encode("utf-8"), None)
+    except BaseException:  # a failed signature (no TSA) or a full disk leaves no half package
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(out)
     return package
 

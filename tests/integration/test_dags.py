@@ -55,6 +55,11 @@ def test_exports_and_maintenance_dags_run_after_a_source(sqlite_env, mirror, dem
 
     with unit_of_work(open_database(sqlite_env.database_url)) as session:
         assert all(f.verified_at is not None for f in session.scalars(select(WarcFile)))
+    # ... and copied the custody log (every file closed and indexed) to the archive, its chain intact
+    from kronika.custody.log import check_chain, read_lines
+
+    copied = read_lines((sqlite_env.archive_dir / "custody" / "log.jsonl").read_text())
+    assert check_chain(copied).ok and {"closed", "indexed"} <= {e["action"] for e in copied}
 
 
 def test_a_bad_config_is_an_import_error_naming_file_source_and_field(tmp_path, sqlite_env):
@@ -86,8 +91,8 @@ def test_dag_shape_follows_the_config(monkeypatch, tmp_path):
     dags = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(dags) == {"kronika_riverside-herald", "kronika_zarichna-vistnyk", "kronika_zarichna-ova",
                          "kronika_exports", "kronika_maintenance"}
-    assert dags["kronika_maintenance"]["edges"] == [["package_yesterday", ["vacuum"]], ["vacuum", []],
-                                                    ["verify", ["package_yesterday"]]]
+    assert dags["kronika_maintenance"]["edges"] == [["package_yesterday", ["vacuum"]], ["stamp_custody_head", []],
+                                                    ["vacuum", []], ["verify", ["package_yesterday"]]]
     for dag_id, dag in dags.items():
         if dag_id in ("kronika_exports", "kronika_maintenance"):
             continue
