@@ -55,11 +55,11 @@ def build_dag(source):
         @task(execution_timeout=timedelta(hours=2), pool=site_pool(source))
         def crawl() -> dict:
             from kronika.airflow_env import task_environment
+            from kronika.runs import pages_fetched
             from kronika.steps.crawl import crawl as crawl_step
 
             result = crawl_step(load_config().source(source.name), task_environment())
-            return {"run_id": result.run_id, "warc_files": result.warc_files,
-                    "pages": result.stats.get("downloader/response_count", 0)}
+            return {"run_id": result.run_id, "warc_files": result.warc_files, "pages": pages_fetched(result.stats)}
 
         @task(execution_timeout=timedelta(minutes=30))
         def index(crawled: dict) -> dict:
@@ -82,8 +82,9 @@ def build_dag(source):
             from kronika.airflow_env import task_environment
             from kronika.steps.check import check as check_step
 
+            # a failing check records the run as failed in crawl_runs, then fails this task
             result = check_step(source.name, task_environment(), run_id=extracted["run_id"])
-            return {"passed": result.passed}
+            return {"passed": result.passed, "status": result.status}
 
         check(extract(index(crawl())))
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kronika import runs
 from kronika.settings import Environment, NewsSource, TelegramSource
 from kronika.steps.check import CheckResult, check
-from kronika.steps.crawl import CrawlResult, crawl, record_run_outcome
+from kronika.steps.crawl import CrawlResult, crawl
 from kronika.steps.extract import ExtractResult, extract
 from kronika.steps.index import IndexResult, index
+from kronika.storage.db.engine import open_database, unit_of_work
+from kronika.storage.db.models import CrawlRun
 
 
 @dataclass
@@ -17,13 +20,31 @@ class RunResult:
     extract: ExtractResult
     check: CheckResult  # not raised: the caller decides (the CLI exits 1, the DAG's own task fails)
 
+    def summary(self) -> runs.RunSummary:
+        """The run as `kronika run` shows it: the crawl's stats, what extract made of them, the verdict."""
+        return self.check.summary or runs.summarise_stats(self.crawl.stats, run_id=self.crawl.run_id,
+                                                          source=self.crawl.source, status=self.crawl.status)
+
 
 def run_source(source: NewsSource | TelegramSource, env: Environment | None = None,
                recapture_all: bool = False) -> RunResult:
     env = env or Environment.from_env()
     crawled = crawl(source, env, recapture_all=recapture_all)
-    indexed = index(env, source.name)
-    extracted = extract(env, source=source.name)
-    crawled.stats = record_run_outcome(env, crawled.run_id) or crawled.stats
+    try:
+        indexed = index(env, source.name)
+        extracted = extract(env, source=source.name)
+    except Exception as exc:
+        # the crawl went well but its captures never became rows: the run did not succeed
+        with unit_of_work(open_database(env.database_url)) as session:
+            runs.mark_failed(session, crawled.run_id, f"after the crawl: {type(exc).__name__}: {exc}")
+        raise
     checked = check(source.name, env, run_id=crawled.run_id, raise_on_failure=False)
+    if checked.summary is not None:  # the stats as recorded, with what extract made of the captures
+        crawled.stats = _recorded_stats(env, crawled.run_id) or crawled.stats
     return RunResult(crawled, indexed, extracted, checked)
+
+
+def _recorded_stats(env: Environment, run_id: str) -> dict:
+    with unit_of_work(open_database(env.database_url)) as session:
+        run = session.get(CrawlRun, run_id)
+        return dict(run.stats or {}) if run is not None else {}
