@@ -51,6 +51,13 @@ def _segments(items: list[dict], factor: float = 3.0) -> list[list[dict]]:
 
 def plot_runs(session: Session, out: Path, source: str | None = None) -> dict[str, Any]:
     """Pages fetched and errors per run, over time, a line per source; failed runs circled red."""
+    figure, drawn = runs_figure(session, source)
+    _save(figure, out)
+    return {"plot": "runs", "file": str(out), **drawn}
+
+
+def runs_figure(session: Session, source: str | None = None) -> tuple[Any, dict[str, Any]]:
+    """The runs plot as a matplotlib Figure, and what it drew."""
     runs = [run_dict(r) for r in session.scalars(runs_query(source))][::-1]
     if not runs:
         raise ValueError(f"no runs{f' of {source}' if source else ''} to plot")
@@ -89,10 +96,9 @@ def plot_runs(session: Session, out: Path, source: str | None = None) -> dict[st
         axis.legend(loc="upper left", fontsize="small")
         axis.set_ylim(0, max(1, axis.get_ylim()[1]))
         axis.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers only
-    _save(figure, out)
-    return {"plot": "runs", "file": str(out), "runs": len(runs), "sources": sorted(by_source),
-            "failed_runs": failed_marked, "segments": segments_drawn,
-            "description": f"{len(runs)} runs of {len(by_source)} sources, {failed_marked} failed"}
+    return figure, {"runs": len(runs), "sources": sorted(by_source), "failed_runs": failed_marked,
+                    "segments": segments_drawn,
+                    "description": f"{len(runs)} runs of {len(by_source)} sources, {failed_marked} failed"}
 
 
 def plot_versions(session: Session, out: Path, source: str | None = None, top: int = 25) -> dict[str, Any]:
