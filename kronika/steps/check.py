@@ -42,7 +42,6 @@ def check(source: str, env: Environment | None = None, run_id: str | None = None
           raise_on_failure: bool = True) -> CheckResult:
     env = env or Environment.from_env()
     engine = open_database(env.database_url)
-    verdict = runs.Verdict()
     with unit_of_work(engine) as session:
         if run_id:
             newest = session.get(CrawlRun, run_id)
@@ -50,8 +49,9 @@ def check(source: str, env: Environment | None = None, run_id: str | None = None
             newest = session.scalars(select(CrawlRun).where(CrawlRun.source == source)
                                      .order_by(CrawlRun.started_at.desc()).limit(1)).first()
         result = CheckResult(source=source, run_id=newest.id if newest else None)
+        judged = runs.Verdict()
         if newest is None:
-            verdict.failed.append(f"no crawl run of {source} in the database")
+            judged.failed.append(f"no crawl run of {source} in the database")
         else:
             # what extract made of the run's captures, into its stats for consumers of crawl_runs
             runs.record_new_rows(session, newest)
@@ -59,13 +59,17 @@ def check(source: str, env: Environment | None = None, run_id: str | None = None
                 CrawlRun.source == source, CrawlRun.id != newest.id,
                 CrawlRun.started_at < newest.started_at).order_by(CrawlRun.started_at.desc()).limit(20))
             had_pages = any(runs.pages_fetched(stats or {}) > 0 for stats in earlier)
-            ended = newest.status if newest.status != "failed" else f"failed ({newest.reason or 'no reason recorded'})"
-            verdict.expect(newest.status == "succeeded", "the crawl succeeded", f"the crawl ended {ended}")
             judged = runs.judge(runs.summarise(newest), had_pages, runs.source_proxy(session, source))
-            verdict.passed += judged.passed
-            verdict.failed += judged.failed
         open_files = sorted(p.name for p in (env.local_archive_dir / source).glob("*.warc.gz.open"))
-        verdict.expect(not open_files, "every WARC file is closed", f"WARC files left open: {', '.join(open_files)}")
+        judged.expect(not open_files, "every WARC file is closed", f"WARC files left open: {', '.join(open_files)}")
+        verdict = runs.Verdict()
+        if newest is not None:
+            # a run this check already failed (checked again) is no crawl failure: same verdict, same reason
+            own = newest.status == "failed" and judged.failed and newest.reason == runs.one_line(judged.reason)
+            ended = newest.status if newest.status != "failed" else f"failed ({newest.reason or 'no reason recorded'})"
+            verdict.expect(newest.status == "succeeded" or own, "the crawl succeeded", f"the crawl ended {ended}")
+        verdict.passed += judged.passed
+        verdict.failed += judged.failed
         if newest is not None:
             runs.record_verdict(session, newest, verdict)
             result.status, result.reason = newest.status, newest.reason

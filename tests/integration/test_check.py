@@ -45,6 +45,9 @@ def test_too_many_errors_fails_and_the_run_is_recorded_failed_with_its_causes(sq
     with unit_of_work(open_database(sqlite_env.database_url)) as session:
         run = session.scalars(select(CrawlRun)).one()
         assert (run.status, run.reason) == ("failed", reason)
+    # checked again, the run this check failed gets the same verdict (not "the crawl ended failed")
+    again = check("s", sqlite_env, raise_on_failure=False)
+    assert again.failed == [reason] and again.reason == reason
 
 
 def test_a_few_errors_in_a_few_requests_do_not_fail_a_run(sqlite_env):
