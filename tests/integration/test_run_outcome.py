@@ -199,3 +199,16 @@ def test_the_dag_records_a_site_down_run_as_failed(sqlite_env, mirror, tmp_path,
     assert run.reason == f"nothing fetched: connection refused by proxy 127.0.0.1:{port} (2 of 2 requests)"
     status = cli("--config", str(down), "status", "--json")
     assert status.exit_code == 1 and json.loads(status.stdout)["failing"] == [SOURCE]
+
+
+def test_a_run_whose_captures_cannot_be_indexed_is_failed_not_succeeded(sqlite_env, mirror, tmp_path):
+    up = write_config(tmp_path / "up.yaml", mirror.url)
+    # a real obstacle for the index step: where the source's CDXJ index folder goes, a plain file
+    blocker = Path(sqlite_env.archive_dir) / SOURCE / "indexes"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    result = cli("--config", str(up), "run", SOURCE)
+    assert result.exit_code == 1
+    (run,) = runs_of(sqlite_env)
+    assert run.status == "failed" and run.reason.startswith("after the crawl: ")
+    assert "indexes" in run.reason
