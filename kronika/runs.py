@@ -205,8 +205,14 @@ def proxy_address(source_config: dict | None) -> str | None:
     proxy = (source_config or {}).get("proxy")
     if not proxy:
         return None
-    parts = urlsplit(proxy if "//" in proxy else f"http://{proxy}")
-    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    # the stored config has any user:password redacted ("[redacted]@host"): only host and port matter
+    netloc = proxy.partition("//")[2] if "//" in proxy else proxy
+    netloc = netloc.partition("/")[0].rpartition("@")[2]
+    try:
+        parts = urlsplit(f"http://{netloc}")
+        return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    except ValueError:  # not a URL we can read: name it as written
+        return netloc or None
 
 
 def describe_causes(errors: dict[str, int], requests: int, proxy: str | None = None, top: int = 2) -> str:

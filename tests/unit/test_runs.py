@@ -113,3 +113,10 @@ def test_a_failed_verdict_becomes_the_run_status_and_keeps_an_earlier_reason():
     passed = CrawlRun(id="p", source="s", status="succeeded", stats={})
     runs.record_verdict(None, passed, runs.Verdict(passed=["12 pages fetched"]))
     assert passed.status == "succeeded" and passed.reason is None
+
+
+def test_the_proxy_is_named_by_host_and_port_never_with_its_credentials():
+    assert runs.proxy_address({"proxy": "http://[redacted]@127.0.0.1:3128"}) == "127.0.0.1:3128"
+    assert runs.proxy_address({"proxy": "http://user:pw@proxy.example:8080"}) == "proxy.example:8080"
+    assert runs.proxy_address({"proxy": "proxy.example"}) == "proxy.example"
+    assert runs.proxy_address({}) is None
