@@ -287,7 +287,8 @@ def run_table(console, results: list[dict]) -> None:
 def summary_table(summaries: list[dict], title: str) -> Table:
     table = Table(title=title, caption="WARC: files/records; articles and posts: rows/versions")
     table.add_column("source", no_wrap=True)
-    for header in ("last run", "pages", "revisits", "errors", "WARC", "articles", "posts"):
+    table.add_column("last run", no_wrap=True)
+    for header in ("pages", "revisits", "errors", "WARC", "articles", "posts"):
         table.add_column(header, justify="right")
     for row in summaries:
         table.add_row(row["source"], row["last_run_status"] or "-", str(row["pages"]), str(row["revisits"]),
