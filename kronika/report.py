@@ -148,8 +148,6 @@ def _ago(seconds: float | None) -> str:
 
 
 _COLOURS = {"succeeded": "green", "failed": "bold red", "interrupted": "red", "running": "yellow"}
-# below this many columns the per-source table would cut times and names: one block per source instead
-WIDE_STATUS = 150
 
 
 def _when(value: str | None) -> str:
@@ -188,7 +186,7 @@ def _status_cells(row: dict, now: datetime) -> dict[str, str]:
 
 
 def status_table(report: dict) -> Table:
-    """The status report as one wide table, a row per source (for terminals of WIDE_STATUS columns)."""
+    """The status report as one wide table, a row per source (for terminals wide enough to show it whole)."""
     now = datetime.fromisoformat(report["generated_at"])
     table = Table(title="Kronika status", caption=(
         "requests made (bytes received), responses not 2xx by status, new articles/versions and "
@@ -240,8 +238,11 @@ def print_status(console, report: dict) -> None:
     console.print(f"[dim]database[/]  {escape(database['url'])} ({database['dialect']}, "
                   f"{_human_bytes(database['bytes'])}, schema {'+'.join(database['schema_revisions'])})",
                   soft_wrap=True)
-    if console.width >= WIDE_STATUS:
-        console.print(status_table(report))
+    table = status_table(report)
+    # the table only when every cell fits whole; otherwise one block per source
+    wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum <= console.width
+    if wide:
+        console.print(table)
     else:
         for row in report["sources"]:
             console.rule(f"[bold]{escape(row['source'])}[/] ({row['kind']})", align="left")
@@ -250,7 +251,7 @@ def print_status(console, report: dict) -> None:
         if row.get("last_run_reason") and row["last_run_status"] == "failed":
             console.print(f"[bold red]{escape(row['source'])} failed:[/] {escape(row['last_run_reason'])}",
                           soft_wrap=True)
-        elif console.width >= WIDE_STATUS and (row.get("errors_by_cause") or row.get("skipped_by_reason")):
+        elif wide and (row.get("errors_by_cause") or row.get("skipped_by_reason")):
             console.print(f"{escape(row['source'])}: errors {_counts(row.get('errors_by_cause', {}))}; "
                           f"skipped {_counts(row.get('skipped_by_reason', {}))}", soft_wrap=True)
 
