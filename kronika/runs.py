@@ -200,6 +200,12 @@ def skipped_by_reason(stats: dict) -> dict[str, int]:
     return dict(sorted((+reasons).items(), key=lambda item: (-item[1], item[0])))
 
 
+def stated_failure(stats: dict) -> str | None:
+    """Why a crawl ended early, as the spider or the WARC writer said it (a channel without a public
+    preview, a disk that filled up); None when neither said anything."""
+    return stats.get("kronika/telegram/unavailable") or stats.get("kronika/warc/write_error") or None
+
+
 def proxy_address(source_config: dict | None) -> str | None:
     """host:port of the proxy a source's requests went through, for reason lines."""
     proxy = (source_config or {}).get("proxy")

@@ -281,8 +281,7 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
         failure = upload_error
         if status == "failed" and not failure:
             # a reason the spider stated (a channel without a public preview) beats a log tail
-            tail = (stats.get("kronika/telegram/unavailable") or stats.get("kronika/warc/write_error")
-                    or " | ".join(process.stderr.strip().splitlines()[-2:]))
+            tail = runs.stated_failure(stats) or " | ".join(process.stderr.strip().splitlines()[-2:])
             failure = f"crawl of {source.name} failed (exit {process.returncode}, log {log_path}): {tail}"
         with unit_of_work(engine) as session:
             run = session.get(CrawlRun, run_id)
@@ -291,5 +290,5 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
         if failure:
             raise CrawlFailed(failure, run_id=run_id)
         return CrawlResult(source=source.name, run_id=run_id, status=status, stats=runs.public_stats(stats),
-                           warc_files=stats.get("kronika/warc/files", []),
+                           warc_files=runs.summarise_stats(stats).warc_files,
                            repaired=[p.name for p in repaired])
