@@ -216,3 +216,21 @@ def test_a_run_whose_captures_cannot_be_indexed_is_failed_not_succeeded(sqlite_e
     (run,) = runs_of(sqlite_env)
     assert run.status == "failed" and run.reason.startswith("after the crawl: ")
     assert "indexes" in run.reason
+
+
+def test_the_reason_column_comes_and_goes_with_its_migration(any_env):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from kronika.storage.db.engine import alembic_config, make_engine, upgrade
+
+    engine = make_engine(any_env.database_url)
+    upgrade(engine)
+    assert "reason" in {c["name"] for c in inspect(engine).get_columns("crawl_runs")}
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015-1")  # one step below this migration, wherever it is chained
+    assert "reason" not in {c["name"] for c in inspect(engine).get_columns("crawl_runs")}
+    upgrade(engine)
+    assert "reason" in {c["name"] for c in inspect(engine).get_columns("crawl_runs")}
