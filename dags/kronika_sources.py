@@ -65,16 +65,22 @@ def build_dag(source):
         def index(crawled: dict) -> dict:
             from kronika.airflow_env import task_environment
             from kronika.steps.index import index as index_step
+            from kronika.steps.run import step_of_run
 
-            result = index_step(task_environment(), source=source.name)
+            env = task_environment()
+            with step_of_run(env, crawled["run_id"], "index"):  # a failed index fails the run too
+                result = index_step(env, source=source.name)
             return {"run_id": crawled["run_id"], "files": len(result.files), "captures": result.captures}
 
         @task(execution_timeout=timedelta(hours=1), outlets=[ASSETS[source.kind]])
         def extract(indexed: dict) -> dict:
             from kronika.airflow_env import task_environment
             from kronika.steps.extract import extract as extract_step
+            from kronika.steps.run import step_of_run
 
-            counts = dict(extract_step(task_environment(), source=source.name).counts)
+            env = task_environment()
+            with step_of_run(env, indexed["run_id"], "extract"):
+                counts = dict(extract_step(env, source=source.name).counts)
             return {"run_id": indexed["run_id"], **counts}
 
         @task(execution_timeout=timedelta(minutes=10), retries=0)

@@ -381,8 +381,25 @@ def source_proxy(session: Session, source: str) -> str | None:
     return proxy_address(row.config if row is not None else None)
 
 
+# set while a step after the crawl (index, extract) has failed: the crawl itself went well
+FAILED_STEP = "kronika/failed_step"
+
+
+def crawl_went_well(run: CrawlRun) -> bool:
+    """The crawl succeeded, whatever a later step did to the run's status."""
+    return run.status == "succeeded" or (run.status == "failed" and bool((run.stats or {}).get(FAILED_STEP)))
+
+
 def record_verdict(session: Session, run: CrawlRun, verdict: Verdict) -> None:
-    """The check's verdict becomes the run's status: a run that fails its check is `failed`."""
+    """The check's verdict becomes the run's status: a run that fails its check is `failed`.
+
+    A run failed by a step after the crawl (index, extract) that a retry then got through is judged
+    afresh: the check is the newest word on it."""
+    stats = dict(run.stats or {})
+    step_failed = bool(stats.pop(FAILED_STEP, None))
+    if step_failed:
+        run.stats = stats
+        run.status, run.reason = "succeeded", None
     if verdict.failed and run.status in ("succeeded", "running"):
         run.status = "failed"
     if verdict.failed and not run.reason:
@@ -397,8 +414,10 @@ def one_line(text: str | None, limit: int = 500) -> str | None:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def mark_failed(session: Session, run_id: str, reason: str) -> None:
-    """A step after the crawl (index, extract) failed for good: the run did not succeed either."""
+def mark_step_failed(session: Session, run_id: str, step: str, reason: str) -> None:
+    """A step after the crawl (index, extract) failed: the run's captures are not all in the database,
+    so the run has not succeeded. A later check (after a retry got through) judges it afresh."""
     run = session.get(CrawlRun, run_id)
     if run is not None and run.status in ("succeeded", "running"):
-        run.status, run.reason = "failed", one_line(reason)
+        run.status, run.reason = "failed", one_line(f"{step} failed after the crawl: {reason}")
+        run.stats = dict(run.stats or {}) | {FAILED_STEP: step}

@@ -67,7 +67,7 @@ def check(source: str, env: Environment | None = None, run_id: str | None = None
             # a run this check already failed (checked again) is no crawl failure: same verdict, same reason
             own = newest.status == "failed" and judged.failed and newest.reason == runs.one_line(judged.reason)
             ended = newest.status if newest.status != "failed" else f"failed ({newest.reason or 'no reason recorded'})"
-            verdict.expect(newest.status == "succeeded" or own, "the crawl succeeded", f"the crawl ended {ended}")
+            verdict.expect(runs.crawl_went_well(newest) or own, "the crawl succeeded", f"the crawl ended {ended}")
         verdict.passed += judged.passed
         verdict.failed += judged.failed
         if newest is not None:

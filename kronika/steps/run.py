@@ -1,6 +1,8 @@
 """A source's whole run, as its DAG does it: crawl, then index, then extract, then check."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kronika import runs
@@ -26,18 +28,27 @@ class RunResult:
                                                           source=self.crawl.source, status=self.crawl.status)
 
 
+@contextmanager
+def step_of_run(env: Environment, run_id: str, step: str) -> Iterator[None]:
+    """Index or extract for a run (here and in the DAG's tasks): if the step fails, so has the run,
+    in `crawl_runs`, until a retry gets through and the check judges it again."""
+    try:
+        yield
+    except Exception as exc:
+        # the crawl went well but its captures did not become rows: the run has not succeeded
+        with unit_of_work(open_database(env.database_url)) as session:
+            runs.mark_step_failed(session, run_id, step, f"{type(exc).__name__}: {exc}")
+        raise
+
+
 def run_source(source: NewsSource | TelegramSource, env: Environment | None = None,
                recapture_all: bool = False) -> RunResult:
     env = env or Environment.from_env()
     crawled = crawl(source, env, recapture_all=recapture_all)
-    try:
+    with step_of_run(env, crawled.run_id, "index"):
         indexed = index(env, source.name)
+    with step_of_run(env, crawled.run_id, "extract"):
         extracted = extract(env, source=source.name)
-    except Exception as exc:
-        # the crawl went well but its captures never became rows: the run did not succeed
-        with unit_of_work(open_database(env.database_url)) as session:
-            runs.mark_failed(session, crawled.run_id, f"after the crawl: {type(exc).__name__}: {exc}")
-        raise
     checked = check(source.name, env, run_id=crawled.run_id, raise_on_failure=False)
     if checked.summary is not None:  # the stats as recorded, with what extract made of the captures
         crawled.stats = _recorded_stats(env, crawled.run_id) or crawled.stats

@@ -214,8 +214,26 @@ def test_a_run_whose_captures_cannot_be_indexed_is_failed_not_succeeded(sqlite_e
     result = cli("--config", str(up), "run", SOURCE)
     assert result.exit_code == 1
     (run,) = runs_of(sqlite_env)
-    assert run.status == "failed" and run.reason.startswith("after the crawl: ")
+    assert run.status == "failed" and run.reason.startswith("index failed after the crawl: ")
     assert "indexes" in run.reason
+
+    # what a retry of the DAG's index and extract tasks does once the obstacle is gone: the check
+    # then judges the run afresh, and it succeeded after all
+    from kronika.steps.check import check
+    from kronika.steps.extract import extract
+    from kronika.steps.index import index
+    from kronika.steps.run import step_of_run
+
+    blocker.unlink()
+    with step_of_run(sqlite_env, run.id, "index"):
+        index(sqlite_env, SOURCE)
+    with step_of_run(sqlite_env, run.id, "extract"):
+        extract(sqlite_env, source=SOURCE)
+    result = check(SOURCE, sqlite_env, run_id=run.id)
+    assert (result.status, result.reason, result.failed) == ("succeeded", None, [])
+    (run,) = runs_of(sqlite_env)
+    assert run.status == "succeeded" and "kronika/failed_step" not in run.stats
+    assert result.summary.new_articles > 0
 
 
 def test_the_reason_column_comes_and_goes_with_its_migration(any_env):

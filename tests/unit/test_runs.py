@@ -120,3 +120,15 @@ def test_the_proxy_is_named_by_host_and_port_never_with_its_credentials():
     assert runs.proxy_address({"proxy": "http://user:pw@proxy.example:8080"}) == "proxy.example:8080"
     assert runs.proxy_address({"proxy": "proxy.example"}) == "proxy.example"
     assert runs.proxy_address({}) is None
+
+
+def test_a_run_failed_by_a_later_step_is_judged_afresh_by_the_check():
+    from kronika.storage.db.models import CrawlRun
+
+    run = CrawlRun(id="r", source="s", status="failed", reason="index failed after the crawl: OSError: x",
+                   stats={runs.FAILED_STEP: "index", "downloader/request_count": 3})
+    assert runs.crawl_went_well(run)
+    runs.record_verdict(None, run, runs.Verdict(failed=["nothing fetched"]))
+    assert (run.status, run.reason) == ("failed", "nothing fetched") and runs.FAILED_STEP not in run.stats
+    crashed = CrawlRun(id="c", source="s", status="failed", reason="crawl of s failed (exit 1)", stats={})
+    assert not runs.crawl_went_well(crashed)
