@@ -46,8 +46,6 @@ MAX_ERROR_SHARE = 0.2
 # ... once it made this many requests: 1 error in 3 requests is chance, not a verdict
 MIN_REQUESTS_FOR_SHARE = 10
 
-STATUSES = ("running", "succeeded", "failed", "interrupted", "recovered")
-
 # the Scrapy stats a run keeps in crawl_runs.stats (besides every kronika/* key)
 _KEPT_PREFIXES = ("kronika/", "downloader/response_status_count/", "downloader/exception_type_count/",
                   "retry/", "robotstxt/", "offsite/", "log_count/ERROR")

@@ -18,10 +18,6 @@ from kronika.settings import Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
 
-# kept for callers that read the thresholds from here
-MAX_ERROR_SHARE = runs.MAX_ERROR_SHARE
-MIN_REQUESTS_FOR_SHARE = runs.MIN_REQUESTS_FOR_SHARE
-
 
 class CheckFailed(Exception):
     pass
