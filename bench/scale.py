@@ -122,12 +122,14 @@ def crawl(server: Server, spider: str, spider_args: dict, work: Path, warc_dir: 
     server_before = server.cpu()
     child = run_child([PY, "-m", "kronika.spiders.run", str(job)])
     server_cpu = server.cpu() - server_before
+    from kronika.runs import errors_by_cause
+
     stats = json.loads(stats_file.read_text())
     responses = stats.get("response_received_count", 0)
     seconds = float(stats["elapsed_time_seconds"])
     return {"responses": responses, "seconds": seconds, "pages_per_s": responses / seconds,
             "peak_rss_mb": child["peak_rss_mb"], "crawler_cpu_s": child["cpu_s"],
-            "server_cpu_share": server_cpu / seconds, "errors": stats.get("kronika/errors", 0),
+            "server_cpu_share": server_cpu / seconds, "errors": sum(errors_by_cause(stats).values()),
             "warc_records": stats.get("kronika/warc/records_response", 0),
             "articles": stats.get("kronika/article_status/200", 0)}
 

@@ -55,26 +55,32 @@ def build_dag(source):
         @task(execution_timeout=timedelta(hours=2), pool=site_pool(source))
         def crawl() -> dict:
             from kronika.airflow_env import task_environment
+            from kronika.runs import pages_fetched
             from kronika.steps.crawl import crawl as crawl_step
 
             result = crawl_step(load_config().source(source.name), task_environment())
-            return {"run_id": result.run_id, "warc_files": result.warc_files,
-                    "pages": result.stats.get("downloader/response_count", 0)}
+            return {"run_id": result.run_id, "warc_files": result.warc_files, "pages": pages_fetched(result.stats)}
 
         @task(execution_timeout=timedelta(minutes=30))
         def index(crawled: dict) -> dict:
             from kronika.airflow_env import task_environment
             from kronika.steps.index import index as index_step
+            from kronika.steps.run import step_of_run
 
-            result = index_step(task_environment(), source=source.name)
+            env = task_environment()
+            with step_of_run(env, crawled["run_id"], "index"):  # a failed index fails the run too
+                result = index_step(env, source=source.name)
             return {"run_id": crawled["run_id"], "files": len(result.files), "captures": result.captures}
 
         @task(execution_timeout=timedelta(hours=1), outlets=[ASSETS[source.kind]])
         def extract(indexed: dict) -> dict:
             from kronika.airflow_env import task_environment
             from kronika.steps.extract import extract as extract_step
+            from kronika.steps.run import step_of_run
 
-            counts = dict(extract_step(task_environment(), source=source.name).counts)
+            env = task_environment()
+            with step_of_run(env, indexed["run_id"], "extract"):
+                counts = dict(extract_step(env, source=source.name).counts)
             return {"run_id": indexed["run_id"], **counts}
 
         @task(execution_timeout=timedelta(minutes=10), retries=0)
@@ -82,8 +88,9 @@ def build_dag(source):
             from kronika.airflow_env import task_environment
             from kronika.steps.check import check as check_step
 
+            # a failing check records the run as failed in crawl_runs, then fails this task
             result = check_step(source.name, task_environment(), run_id=extracted["run_id"])
-            return {"passed": result.passed}
+            return {"passed": result.passed, "status": result.status}
 
         check(extract(index(crawl())))
 

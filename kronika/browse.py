@@ -15,6 +15,7 @@ import surt as surt_lib
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from kronika import runs
 from kronika.storage.db.models import (
     Article,
     ArticleVersion,
@@ -237,13 +238,9 @@ def page_of(session: Session, stmt: Select, page: int, per_page: int) -> tuple[l
 
 
 # ------------------------------------------------------------------------------------ runs and captures
-def run_dict(run: CrawlRun) -> dict[str, Any]:
-    stats = run.stats or {}
-    finished = run.finished_at
-    return {"id": run.id, "source": run.source, "status": run.status, "started_at": run.started_at,
-            "finished_at": finished, "seconds": (finished - run.started_at).total_seconds() if finished else None,
-            "pages": stats.get("downloader/response_count", 0), "errors": stats.get("kronika/errors", 0),
-            "revisits": stats.get("kronika/warc/records_revisit", 0)}
+def run_dict(run: CrawlRun, session: Session | None = None) -> dict[str, Any]:
+    """A run as kronika.runs summarises it (with a session: new rows counted from the database)."""
+    return runs.summarise(run, session).as_dict()
 
 
 def runs_query(source: str | None = None) -> Select:

@@ -34,8 +34,30 @@ def _save(figure, out: Path) -> None:
     FigureCanvasAgg(figure).print_png(str(out))
 
 
+def _segments(items: list[dict], factor: float = 3.0) -> list[list[dict]]:
+    """A source's runs split where they stop for a while (more than `factor` times the usual interval
+    between runs), so a line never bridges a stretch with no runs as if it had data."""
+    if len(items) < 3:
+        return [items] if items else []
+    gaps = sorted((b["started_at"] - a["started_at"]).total_seconds() for a, b in zip(items, items[1:]))
+    usual = max(gaps[len(gaps) // 2], 1.0)
+    segments = [[items[0]]]
+    for before, run in zip(items, items[1:]):
+        if (run["started_at"] - before["started_at"]).total_seconds() > factor * usual:
+            segments.append([])
+        segments[-1].append(run)
+    return segments
+
+
 def plot_runs(session: Session, out: Path, source: str | None = None) -> dict[str, Any]:
-    """Pages fetched and errors per run, over time, a line per source."""
+    """Pages fetched and errors per run, over time, a line per source; failed runs circled red."""
+    figure, drawn = runs_figure(session, source)
+    _save(figure, out)
+    return {"plot": "runs", "file": str(out), **drawn}
+
+
+def runs_figure(session: Session, source: str | None = None) -> tuple[Any, dict[str, Any]]:
+    """The runs plot as a matplotlib Figure, and what it drew."""
     runs = [run_dict(r) for r in session.scalars(runs_query(source))][::-1]
     if not runs:
         raise ValueError(f"no runs{f' of {source}' if source else ''} to plot")
@@ -43,17 +65,28 @@ def plot_runs(session: Session, out: Path, source: str | None = None) -> dict[st
     by_source: dict[str, list[dict]] = {}
     for run in runs:
         by_source.setdefault(run["source"], []).append(run)
+    segments_drawn = 0
+    failed_marked = 0
     for name, items in sorted(by_source.items()):
-        times = [r["started_at"] for r in items]
-        pages.plot(times, [r["pages"] for r in items], marker="o", label=name)
-        errs.plot(times, [r["errors"] for r in items], marker="x", label=name)
+        colour = None
+        for segment in _segments(items):
+            times = [r["started_at"] for r in segment]
+            label = None if colour else name
+            (line,) = pages.plot(times, [r["pages"] for r in segment], marker="o", color=colour, label=label)
+            colour = line.get_color()
+            errs.plot(times, [r["errors"] for r in segment], marker="x", color=colour, label=label)
+            segments_drawn += 1
         failed = [r for r in items if r["status"] == "failed"]
-        if failed:
-            pages.scatter([r["started_at"] for r in failed], [r["pages"] for r in failed], s=120,
-                          facecolors="none", edgecolors="red", zorder=3)
+        for axis, key in ((pages, "pages"), (errs, "errors")):
+            if failed:
+                # clip_on=False: a failed run with zero pages sits on the axis and must still show
+                axis.scatter([r["started_at"] for r in failed], [r[key] for r in failed], s=160, linewidths=2,
+                             facecolors="none", edgecolors="red", zorder=3, clip_on=False,
+                             label="failed run" if failed_marked == 0 and axis is pages else None)
+        failed_marked += len(failed)
     pages.set_title(f"Pages fetched per run{f' ({source})' if source else ''}; failed runs circled red")
     pages.set_ylabel("pages")
-    errs.set_title("Errors per run")
+    errs.set_title("Errors per run (skips are not errors)")
     errs.set_ylabel("errors")
     errs.set_xlabel("run start (UTC)")
     from matplotlib.ticker import MaxNLocator
@@ -62,10 +95,10 @@ def plot_runs(session: Session, out: Path, source: str | None = None) -> dict[st
         axis.grid(alpha=0.3)
         axis.legend(loc="upper left", fontsize="small")
         axis.set_ylim(0, max(1, axis.get_ylim()[1]))
-        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
-    _save(figure, out)
-    return {"plot": "runs", "file": str(out), "runs": len(runs), "sources": sorted(by_source),
-            "description": f"{len(runs)} runs of {len(by_source)} sources"}
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers only
+    return figure, {"runs": len(runs), "sources": sorted(by_source), "failed_runs": failed_marked,
+                    "segments": segments_drawn,
+                    "description": f"{len(runs)} runs of {len(by_source)} sources, {failed_marked} failed"}
 
 
 def plot_versions(session: Session, out: Path, source: str | None = None, top: int = 25) -> dict[str, Any]:

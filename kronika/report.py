@@ -6,9 +6,9 @@ from pathlib import Path
 
 import surt as surt_lib
 from rich.table import Table
-from sqlalchemy import exists, func, or_, select, text
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, or_, select, text
 
+from kronika import runs
 from kronika.settings import Environment
 from kronika.storage.db.engine import current_revisions, open_database, unit_of_work
 from kronika.storage.db.models import (
@@ -49,20 +49,6 @@ def database_bytes(engine) -> int | None:
     return None
 
 
-def _run_counts(session, run_id: str) -> dict[str, int]:
-    """What one run added: versions extracted from its captures, and how many of them were firsts."""
-    counts = {}
-    for name, model, owner in (("article", ArticleVersion, ArticleVersion.article_id),
-                               ("post", TelegramPostVersion, TelegramPostVersion.post_id)):
-        earlier = aliased(model)
-        in_run = (select(func.count(model.id)).join(Capture, model.capture_id == Capture.id)
-                  .where(Capture.crawl_run_id == run_id))
-        counts[f"new_{name}_versions"] = session.scalar(in_run)
-        counts[f"new_{name}s"] = session.scalar(in_run.where(~exists().where(
-            getattr(earlier, owner.key) == owner, earlier.captured_at < model.captured_at)))
-    return counts
-
-
 def source_summaries(env: Environment, schedules: dict[str, str | None] | None = None,
                      now: datetime | None = None) -> list[dict]:
     """Per source: its last run and what it added, rows, archive size; with `schedules` (from the
@@ -84,29 +70,33 @@ def source_summaries(env: Environment, schedules: dict[str, str | None] | None =
                                            .where(TelegramPost.source == source.name))
             files, records = session.execute(select(func.count(WarcFile.id), func.coalesce(func.sum(WarcFile.records), 0))
                                              .where(WarcFile.source == source.name)).one()
-            stats = (last.stats or {}) if last else {}
+            run = runs.summarise(last, session) if last else None
             summaries.append({
                 "source": source.name, "kind": source.kind,
                 "last_run_at": last.started_at.isoformat() if last else None,
                 "last_run_status": last.status if last else None,
+                "last_run_reason": run.reason if run else None,
                 "runs": session.scalar(select(func.count(CrawlRun.id)).where(CrawlRun.source == source.name)),
-                "pages_fetched": stats.get("downloader/response_count", 0),
-                "revisits": stats.get("kronika/warc/records_revisit", 0),
-                "errors": stats.get("kronika/errors", 0),
-                "requests": stats.get("downloader/request_count", 0),
-                "responses_by_status": {key.rpartition("/")[2]: value for key, value in sorted(stats.items())
-                                        if key.startswith("downloader/response_status_count/")},
-                "bytes_received": stats.get("downloader/response_bytes", 0),
+                "pages": run.pages if run else 0,
+                "pages_fetched": run.pages if run else 0,  # the older name of `pages`, kept for scripts
+                "revisits": run.revisits if run else 0,
+                "errors": run.errors if run else 0,
+                "errors_by_cause": run.errors_by_cause if run else {},
+                "skipped": run.skipped if run else 0,
+                "skipped_by_reason": run.skipped_by_reason if run else {},
+                "requests": run.requests if run else 0,
+                "responses_by_status": run.responses_by_status if run else {},
+                "bytes_received": run.bytes_received if run else 0,
                 "warc_files": files, "warc_records": int(records),
                 "archive_bytes": tree_size(env.archive_dir / source.name),
                 "articles": articles, "article_versions": article_versions,
                 "posts": posts, "post_versions": post_versions,
                 "last_run_id": last.id if last else None,
                 "last_run_finished_at": last.finished_at.isoformat() if last and last.finished_at else None,
+                # lag is measured from the last run that succeeded: failed runs do not reset it
                 "last_success_at": last_success.isoformat() if last_success else None,
                 "lag_seconds": round((now - last_success).total_seconds()) if last_success else None,
-                **(_run_counts(session, last.id) if last else
-                   dict.fromkeys(("new_articles", "new_article_versions", "new_posts", "new_post_versions"), 0)),
+                **{key: getattr(run, key) if run else 0 for key in runs.NEW_ROW_KEYS},
             })
             if schedules is not None:
                 schedule = schedules.get(source.name)
@@ -119,16 +109,20 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def status_report(env: Environment, schedules: dict[str, str | None] | None = None) -> dict:
-    """`kronika status`: every source's summary, and the size of the database and the archive."""
+def status_report(env: Environment, schedules: dict[str, str | None] | None = None,
+                  config_path: str | None = None) -> dict:
+    """`kronika status`: every source's summary, the size of the database and the archive, and
+    which config file, archive and database it read (`config_path`: None when there was none)."""
     now = datetime.now(timezone.utc)
     sources = source_summaries(env, schedules, now)
     engine = open_database(env.database_url)
+    archive = env.archive_dir if env.archive_is_remote else Path(env.archive_dir).resolve()
     return {
         "generated_at": now.isoformat(),
+        "config": str(Path(config_path).resolve()) if config_path else None,
         "database": {"url": engine.url.render_as_string(hide_password=True), "dialect": engine.dialect.name,
                      "bytes": database_bytes(engine), "schema_revisions": sorted(current_revisions(engine))},
-        "archive": {"dir": str(env.archive_dir), "bytes": tree_size(env.archive_dir)},
+        "archive": {"dir": str(archive), "bytes": tree_size(env.archive_dir)},
         "failing": [s["source"] for s in sources if s["last_run_status"] == "failed"],
         "sources": sources,
     }
@@ -153,45 +147,152 @@ def _ago(seconds: float | None) -> str:
     return f"{seconds:.0f}s"
 
 
+_COLOURS = {"succeeded": "green", "failed": "bold red", "interrupted": "red", "running": "yellow"}
+
+
+def _when(value: str | None) -> str:
+    """A time as a user copies it: UTC to the second."""
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _counts(by_key: dict[str, int]) -> str:
+    return ", ".join(f"{key} {count}" for key, count in by_key.items()) or "-"
+
+
+def _status_cells(row: dict, now: datetime) -> dict[str, str]:
+    status = row["last_run_status"] or "never"
+    next_at = datetime.fromisoformat(row["next_run_at"]) if row.get("next_run_at") else None
+    at = datetime.fromisoformat(row["last_run_at"]) if row["last_run_at"] else None
+    lag = row["lag_seconds"]
+    return {
+        "last run": f"[{_COLOURS.get(status, 'dim')}]{status}[/]",
+        "started (UTC)": _when(row["last_run_at"]),
+        "ago": f"{_ago((now - at).total_seconds())}" if at else "-",
+        "requests": f"{row.get('requests', 0)} ({_human_bytes(row.get('bytes_received'))})",
+        "not 2xx": " ".join(f"{code}×{n}" for code, n in row.get("responses_by_status", {}).items()
+                            if not code.startswith("2")) or "-",
+        "pages": str(row["pages"]),
+        "errors": f"[red]{row['errors']}[/]" if row["errors"] else "0",
+        "skipped": str(row.get("skipped", 0)),
+        "new articles": f"{row['new_articles']}/{row['new_article_versions']}",
+        "new posts": f"{row['new_posts']}/{row['new_post_versions']}",
+        "next run (UTC)": _when(row.get("next_run_at")),
+        "in": f"{_ago((next_at - now).total_seconds())}" if next_at else "-",
+        "lag": _ago(lag) if lag is not None else ("never succeeded" if row["last_run_at"] else "-"),
+        "archive": _human_bytes(row["archive_bytes"]),
+        "articles": f"{row['articles']}/{row['article_versions']}",
+        "posts": f"{row['posts']}/{row['post_versions']}",
+    }
+
+
 def status_table(report: dict) -> Table:
-    """The status report for a terminal: a row per source, red where a source is failing."""
+    """The status report as one wide table, a row per source (for terminals wide enough to show it whole)."""
     now = datetime.fromisoformat(report["generated_at"])
     table = Table(title="Kronika status", caption=(
-        f"database {report['database']['dialect']} {_human_bytes(report['database']['bytes'])}, "
-        f"schema {'+'.join(report['database']['schema_revisions'])}; "
-        f"archive {report['archive']['dir']} {_human_bytes(report['archive']['bytes'])}. "
-        "the last run's requests (bytes received), responses not 2xx by status, new articles/versions "
-        "and posts/versions; lag: since the last success"))
+        "requests made (bytes received), responses not 2xx by status, new articles/versions and "
+        "posts/versions of the last run; lag: since the last successful run"))
     table.add_column("source", no_wrap=True)
-    for header in ("last run", "at", "requests", "not 2xx", "errors", "new articles", "new posts",
-                   "next run", "lag", "archive", "articles", "posts"):
-        table.add_column(header, justify="right")
-    colours = {"succeeded": "green", "failed": "bold red", "interrupted": "red", "running": "yellow"}
     for row in report["sources"]:
-        status = row["last_run_status"] or "never"
-        at = datetime.fromisoformat(row["last_run_at"]) if row["last_run_at"] else None
-        next_at = datetime.fromisoformat(row["next_run_at"]) if row.get("next_run_at") else None
-        table.add_row(
-            row["source"], f"[{colours.get(status, 'dim')}]{status}[/]",
-            f"{_ago((now - at).total_seconds())} ago" if at else "-",
-            f"{row.get('requests', 0)} ({_human_bytes(row.get('bytes_received'))})",
-            " ".join(f"{code}×{n}" for code, n in row.get("responses_by_status", {}).items()
-                     if not code.startswith("2")) or "-",
-            f"[red]{row['errors']}[/]" if row["errors"] else "0",
-            f"{row['new_articles']}/{row['new_article_versions']}", f"{row['new_posts']}/{row['new_post_versions']}",
-            f"in {_ago((next_at - now).total_seconds())}" if next_at else "-", _ago(row["lag_seconds"]),
-            _human_bytes(row["archive_bytes"]), f"{row['articles']}/{row['article_versions']}",
-            f"{row['posts']}/{row['post_versions']}")
+        cells = _status_cells(row, now)
+        if len(table.columns) == 1:
+            for header in cells:
+                table.add_column(header, justify="right", no_wrap=True)
+        table.add_row(row["source"], *cells.values())
     return table
+
+
+def _status_block(row: dict, now: datetime) -> Table:
+    """One source's status as label/value lines: fits 80 columns, cuts nothing."""
+    cells = _status_cells(row, now)
+    block = Table.grid(padding=(0, 2))
+    block.add_column(style="dim", no_wrap=True)
+    block.add_column(overflow="fold")
+    pairs = [("last run", f"{cells['last run']}  {cells['started (UTC)']} UTC ({cells['ago']} ago)"),
+             ("run id", row.get("last_run_id") or "-"),
+             ("requests", f"{cells['requests']}; not 2xx: {cells['not 2xx']}"),
+             ("pages", cells["pages"]),
+             ("errors", f"{cells['errors']}  {_counts(row.get('errors_by_cause', {}))}" if row["errors"] else "0"),
+             ("skipped", f"{cells['skipped']}  {_counts(row.get('skipped_by_reason', {}))}"
+              if row.get("skipped") else "0"),
+             ("new", f"articles/versions {cells['new articles']}, posts/versions {cells['new posts']}"),
+             ("next run", f"{cells['next run (UTC)']} UTC (in {cells['in']})" if row.get("next_run_at") else "-"),
+             ("lag", cells["lag"]),
+             ("stored", f"articles {cells['articles']}, posts {cells['posts']}, archive {cells['archive']}")]
+    for label, value in pairs:
+        block.add_row(label, value)
+    return block
+
+
+def print_status(console, report: dict) -> None:
+    """`kronika status` for people: what it read, then every source; wide table or one block per source.
+
+    Paths, run ids and reasons are printed unwrapped (soft wrap): the terminal may fold them, but a
+    copy of the line gives them whole."""
+    from rich.markup import escape
+
+    now = datetime.fromisoformat(report["generated_at"])
+    database = report["database"]
+    console.print(f"[dim]config[/]    {escape(report.get('config') or 'none (the database alone)')}", soft_wrap=True)
+    console.print(f"[dim]archive[/]   {escape(report['archive']['dir'])} "
+                  f"({_human_bytes(report['archive']['bytes'])})", soft_wrap=True)
+    console.print(f"[dim]database[/]  {escape(database['url'])} ({database['dialect']}, "
+                  f"{_human_bytes(database['bytes'])}, schema {'+'.join(database['schema_revisions'])})",
+                  soft_wrap=True)
+    table = status_table(report)
+    # the table only when every cell fits whole; otherwise one block per source
+    wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum <= console.width
+    if wide:
+        console.print(table)
+    else:
+        for row in report["sources"]:
+            console.rule(f"[bold]{escape(row['source'])}[/] ({row['kind']})", align="left")
+            console.print(_status_block(row, now))
+    for row in report["sources"]:
+        if row.get("last_run_reason") and row["last_run_status"] == "failed":
+            console.print(f"[bold red]{escape(row['source'])} failed:[/] {escape(row['last_run_reason'])}",
+                          soft_wrap=True)
+        elif wide and (row.get("errors_by_cause") or row.get("skipped_by_reason")):
+            console.print(f"{escape(row['source'])}: errors {_counts(row.get('errors_by_cause', {}))}; "
+                          f"skipped {_counts(row.get('skipped_by_reason', {}))}", soft_wrap=True)
+
+
+def run_table(console, results: list[dict]) -> None:
+    """`kronika run` for people: a row per source run, then its id, causes and reason on lines of their own."""
+    from rich.markup import escape
+
+    table = Table(title="Kronika run", caption="new: rows/versions this run added")
+    table.add_column("source", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for header in ("pages", "errors", "skipped", "new articles", "new posts"):
+        table.add_column(header, justify="right")
+    for row in results:
+        status = row["status"]
+        table.add_row(row["source"], f"[{_COLOURS.get(status, 'dim')}]{status}[/]", str(row["pages"]),
+                      f"[red]{row['errors']}[/]" if row["errors"] else "0", str(row["skipped"]),
+                      f"{row['new_articles']}/{row['new_article_versions']}",
+                      f"{row['new_posts']}/{row['new_post_versions']}")
+    console.print(table)
+    for row in results:
+        details = [f"run {row['id']}", f"{row['requests']} requests"]
+        if row["errors_by_cause"]:
+            details.append(f"errors: {_counts(row['errors_by_cause'])}")
+        if row["skipped_by_reason"]:
+            details.append(f"skipped: {_counts(row['skipped_by_reason'])}")
+        details.append(f"WARC: {', '.join(row['warc_files']) or 'none'}")
+        console.print(f"{escape(row['source'])}: {escape('; '.join(details))}", soft_wrap=True, highlight=False)
+        if row.get("reason"):
+            console.print(f"[bold red]{escape(row['source'])} {status}:[/] {escape(row['reason'])}",
+                          soft_wrap=True, highlight=False)
 
 
 def summary_table(summaries: list[dict], title: str) -> Table:
     table = Table(title=title, caption="WARC: files/records; articles and posts: rows/versions")
     table.add_column("source", no_wrap=True)
-    for header in ("last run", "pages", "revisits", "errors", "WARC", "articles", "posts"):
+    table.add_column("last run", no_wrap=True)
+    for header in ("pages", "revisits", "errors", "WARC", "articles", "posts"):
         table.add_column(header, justify="right")
     for row in summaries:
-        table.add_row(row["source"], row["last_run_status"] or "-", str(row["pages_fetched"]), str(row["revisits"]),
+        table.add_row(row["source"], row["last_run_status"] or "-", str(row["pages"]), str(row["revisits"]),
                       str(row["errors"]), f"{row['warc_files']}/{row['warc_records']}",
                       f"{row['articles']}/{row['article_versions']}", f"{row['posts']}/{row['post_versions']}")
     return table

@@ -53,9 +53,12 @@ def crawl(ctx, source: str, recapture_all: bool, as_json: bool) -> None:
     if as_json:
         emit_json(result.__dict__)
     else:
-        console.print(f"{source}: run {result.run_id} {result.status}, "
-                      f"{result.stats.get('downloader/response_count', 0)} responses, "
-                      f"WARC files: {', '.join(result.warc_files) or 'none'}")
+        from kronika import runs
+
+        crawled = runs.summarise_stats(result.stats)
+        console.print(f"{source}: run {result.run_id} {result.status}, {crawled.pages} pages, "
+                      f"{crawled.errors} errors, {crawled.skipped} skipped, "
+                      f"WARC files: {', '.join(result.warc_files) or 'none'}", soft_wrap=True)
 
 
 @main.command()
@@ -111,33 +114,52 @@ def extract(all_files: bool, source: str | None, workers: int, as_json: bool) ->
 @click.pass_context
 @one_line_errors
 def run(ctx, source: str | None, all_sources: bool, recapture_all: bool, as_json: bool) -> None:
-    """Crawl, index and extract a source (what its DAG does), or --all of them.
+    """Crawl, index, extract and check a source (what its DAG does), or --all of them.
 
-    Example: kronika run zarichna-ova
+    The check's verdict is the run's status in `crawl_runs`: a run that fails it is `failed`, with a
+    one-line reason; the command then exits 1. With --all, every source is run whatever the others did.
+
+    Example: kronika run zarichna-ova --json
     """
+    from kronika.report import run_table
+    from kronika.steps.crawl import CrawlFailed
     from kronika.steps.run import run_source
 
     config = _config(ctx)
     if bool(source) == all_sources:
         raise KnownError("name one SOURCE or pass --all")
     chosen = config.sources if all_sources else [config.source(source)]
+    env = Environment.from_env()
     results = []
     for item in chosen:
-        with errors.status(f"running {item.name} ..."):
-            outcome = run_source(item, recapture_all=recapture_all)
-        results.append({"source": item.name, "run_id": outcome.crawl.run_id,
-                        "pages": outcome.crawl.stats.get("downloader/response_count", 0),
-                        "warc_files": outcome.crawl.warc_files, **dict(outcome.extract.counts),
-                        "check_failed": outcome.check.failed})
+        try:
+            with errors.status(f"running {item.name} ..."):
+                outcome = run_source(item, env, recapture_all=recapture_all)
+        except CrawlFailed as exc:
+            if not exc.run_id:
+                raise
+            # the crawl itself failed (and is recorded so): the next source still runs
+            results.append(_recorded_run(env, exc.run_id) | {"checks_failed": [str(exc)]})
+            continue
+        results.append(outcome.summary().as_dict(times_as_text=True)
+                       | {"extract": dict(outcome.extract.counts), "checks_failed": outcome.check.failed})
     if as_json:
         emit_json(results)
     else:
-        for row in results:
-            console.print(row)
-    broken = [f"{row['source']}: {'; '.join(row['check_failed'])}" for row in results if row["check_failed"]]
-    if broken:
-        # the same data-quality checks as the DAG's `check` task: a run that stored nothing useful fails
-        raise KnownError("check failed: " + " | ".join(broken))
+        run_table(console, results)
+    failed = [row for row in results if row["status"] != "succeeded"]
+    if failed:
+        raise KnownError(" | ".join(f"{row['source']} {row['status']}: {row['reason']}" for row in failed))
+
+
+def _recorded_run(env: Environment, run_id: str) -> dict:
+    """A run as `crawl_runs` holds it (for a crawl that failed before there was anything to check)."""
+    from kronika import runs
+    from kronika.storage.db.engine import open_database, unit_of_work
+    from kronika.storage.db.models import CrawlRun
+
+    with unit_of_work(open_database(env.database_url)) as session:
+        return runs.summarise(session.get(CrawlRun, run_id), session).as_dict(times_as_text=True)
 
 
 @main.command()
@@ -145,25 +167,27 @@ def run(ctx, source: str | None, all_sources: bool, recapture_all: bool, as_json
 @click.pass_context
 @one_line_errors
 def status(ctx, as_json: bool) -> None:
-    """Per source: last run (time, status, pages, errors, what it added), next scheduled run, lag
-    since the last success, rows; with the archive's and the database's size.
+    """Per source: last run (time, status and why it failed, requests, pages, errors by cause, skips
+    by reason, what it added), next scheduled run, lag since the last successful run, rows; with the
+    config file, archive and database it read, and their sizes.
 
-    Exits 1 when a source's last run failed (usable by monitoring).
+    Exits 1 when a source's last run failed (`failing` in --json): usable by monitoring.
 
-    Example: kronika status --json | jq '.sources[] | {source, last_run_status, lag_seconds}'
+    Example: kronika status --json | jq '.sources[] | {source, last_run_status, last_run_reason, lag_seconds}'
     """
-    from kronika.report import status_report, status_table
+    from kronika.report import print_status, status_report
     from kronika.settings import ConfigError
 
     try:
-        schedules = {s.name: s.schedule for s in _config(ctx).sources}
+        config = _config(ctx)
     except ConfigError:
-        schedules = {}  # no config here: the database alone still tells most of it
-    report = status_report(Environment.from_env(), schedules)
+        config = None  # no config here: the database alone still tells most of it
+    schedules = {s.name: s.schedule for s in config.sources} if config else {}
+    report = status_report(Environment.from_env(), schedules, config_path=str(config.path) if config else None)
     if as_json:
         emit_json(report)
     else:
-        console.print(status_table(report))
+        print_status(console, report)
     if report["failing"]:
         errors.print(f"[bold red]failing:[/] {', '.join(report['failing'])}", highlight=False)
         sys.exit(1)

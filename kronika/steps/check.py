@@ -1,8 +1,11 @@
-"""Data-quality checks on a source's newest run: what makes its DAG run fail loudly.
+"""Data-quality checks on a source's newest run, after extract: their verdict is the run's status.
 
-Scrapers rot silently: a site changes its markup and the crawl "succeeds" with nothing in it.
-These checks compare the newest run with the previous one and with thresholds, and raise
-CheckFailed with every broken assertion in one message.
+Scrapers rot silently: a site changes its markup, or goes down, and the crawl "succeeds" with
+nothing in it. These checks judge the newest run (kronika.runs.judge: pages, errors by cause,
+never skips) against the runs before it, and check that its WARC files were closed. A run that
+fails is recorded as `failed` in `crawl_runs`, with a one-line reason naming the dominant causes,
+before CheckFailed is raised: the CLI and the DAG record the same outcome. The check also writes
+what extract made of the run (`kronika/new_*`) into its stats.
 """
 from __future__ import annotations
 
@@ -10,12 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from kronika import runs
 from kronika.settings import Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
-
-# a run whose errors exceed this share of its responses is broken, not unlucky
-MAX_ERROR_SHARE = 0.2
 
 
 class CheckFailed(Exception):
@@ -28,10 +29,9 @@ class CheckResult:
     run_id: str | None
     passed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-
-
-def _pages(run: CrawlRun) -> int:
-    return int((run.stats or {}).get("downloader/response_count", 0))
+    status: str | None = None  # the run's status after the verdict
+    reason: str | None = None  # why it failed, one line (crawl_runs.reason)
+    summary: runs.RunSummary | None = None  # the run as kronika.runs reads it, after the verdict
 
 
 def check(source: str, env: Environment | None = None, run_id: str | None = None,
@@ -39,33 +39,38 @@ def check(source: str, env: Environment | None = None, run_id: str | None = None
     env = env or Environment.from_env()
     engine = open_database(env.database_url)
     with unit_of_work(engine) as session:
-        runs = list(session.scalars(select(CrawlRun).where(CrawlRun.source == source)
-                                    .order_by(CrawlRun.started_at.desc()).limit(20)))
-    if run_id:
-        runs = [r for r in runs if r.id == run_id] + [r for r in runs if r.id != run_id]
-    result = CheckResult(source=source, run_id=runs[0].id if runs else None)
-
-    def expect(condition: bool, ok: str, broken: str) -> None:
-        (result.passed if condition else result.failed).append(ok if condition else broken)
-
-    if not runs:
-        result.failed.append(f"no crawl run of {source} in the database")
-    else:
-        newest, earlier = runs[0], runs[1:]
-        stats = newest.stats or {}
-        expect(newest.status == "succeeded", "the crawl succeeded", f"the crawl ended {newest.status}")
-        had_pages = any(_pages(run) > 0 for run in earlier)
-        expect(_pages(newest) > 0 or not had_pages, f"{_pages(newest)} pages fetched",
-               "zero pages fetched, although earlier runs fetched pages")
-        responses = max(_pages(newest), 1)
-        errors = int(stats.get("kronika/errors", 0))
-        expect(errors / responses <= MAX_ERROR_SHARE, f"{errors} errors in {responses} responses",
-               f"{errors} errors in {responses} responses (more than {MAX_ERROR_SHARE:.0%})")
-        empty = int(stats.get("kronika/telegram/empty_pages", 0))
-        expect(empty == 0, "every channel page had posts",
-               f"{empty} channel pages yielded no posts: the page markup may have changed")
-    open_files = sorted(p.name for p in (env.local_archive_dir / source).glob("*.warc.gz.open"))
-    expect(not open_files, "every WARC file is closed", f"WARC files left open: {', '.join(open_files)}")
+        if run_id:
+            newest = session.get(CrawlRun, run_id)
+        else:
+            newest = session.scalars(select(CrawlRun).where(CrawlRun.source == source)
+                                     .order_by(CrawlRun.started_at.desc()).limit(1)).first()
+        result = CheckResult(source=source, run_id=newest.id if newest else None)
+        judged = runs.Verdict()
+        if newest is None:
+            judged.failed.append(f"no crawl run of {source} in the database")
+        else:
+            # what extract made of the run's captures, into its stats for consumers of crawl_runs
+            runs.record_new_rows(session, newest)
+            earlier = session.scalars(select(CrawlRun.stats).where(
+                CrawlRun.source == source, CrawlRun.id != newest.id,
+                CrawlRun.started_at < newest.started_at).order_by(CrawlRun.started_at.desc()).limit(20))
+            had_pages = any(runs.pages_fetched(stats or {}) > 0 for stats in earlier)
+            judged = runs.judge(runs.summarise(newest), had_pages, runs.source_proxy(session, source))
+        open_files = sorted(p.name for p in (env.local_archive_dir / source).glob("*.warc.gz.open"))
+        judged.expect(not open_files, "every WARC file is closed", f"WARC files left open: {', '.join(open_files)}")
+        verdict = runs.Verdict()
+        if newest is not None:
+            # a run this check already failed (checked again) is no crawl failure: same verdict, same reason
+            own = newest.status == "failed" and judged.failed and newest.reason == runs.one_line(judged.reason)
+            ended = newest.status if newest.status != "failed" else f"failed ({newest.reason or 'no reason recorded'})"
+            verdict.expect(runs.crawl_went_well(newest) or own, "the crawl succeeded", f"the crawl ended {ended}")
+        verdict.passed += judged.passed
+        verdict.failed += judged.failed
+        if newest is not None:
+            runs.record_verdict(session, newest, verdict)
+            result.status, result.reason = newest.status, newest.reason
+            result.summary = runs.summarise(newest)
+    result.passed, result.failed = verdict.passed, verdict.failed
     if result.failed and raise_on_failure:
-        raise CheckFailed(f"check of {source} failed: " + "; ".join(result.failed))
+        raise CheckFailed(f"check of {source} failed: {result.reason or verdict.reason}")
     return result

@@ -20,17 +20,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from kronika import __version__
+from kronika import __version__, runs
 from kronika.locks import source_lock
 from kronika.settings import Environment, NewsSource, TelegramSource, first_run_cutoff, parse_duration
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import (
     Article,
-    ArticleVersion,
     Capture,
     CrawlRun,
     TelegramPost,
-    TelegramPostVersion,
     WarcFile,
 )
 from kronika.storage.db.models import Source as SourceRow
@@ -41,7 +39,9 @@ logger = logging.getLogger(__name__)
 
 
 class CrawlFailed(Exception):
-    pass
+    def __init__(self, message: str, run_id: str | None = None):
+        super().__init__(message)
+        self.run_id = run_id  # the failed run, recorded in crawl_runs (None: failed before it began)
 
 
 @dataclass
@@ -281,18 +281,19 @@ def crawl(source: NewsSource | TelegramSource, env: Environment | None = None,
             status, upload_error = "failed", str(exc)
         else:
             upload_error = None
+        failure = upload_error
+        if status == "failed" and not failure:
+            # a reason the spider stated (a channel without a public preview) beats a log tail
+            tail = runs.stated_failure(stats) or " | ".join(process.stderr.strip().splitlines()[-2:])
+            failure = f"crawl of {source.name} failed (exit {process.returncode}, log {log_path}): {tail}"
         with unit_of_work(engine) as session:
             run = session.get(CrawlRun, run_id)
-            run.status, run.finished_at, run.stats = status, datetime.now(timezone.utc), _public_stats(stats)
-        if upload_error:
-            raise CrawlFailed(upload_error)
-        if status == "failed":
-            # a reason the spider stated (a channel without a public preview) beats a log tail
-            tail = (stats.get("kronika/telegram/unavailable") or stats.get("kronika/warc/write_error")
-                    or " | ".join(process.stderr.strip().splitlines()[-2:]))
-            raise CrawlFailed(f"crawl of {source.name} failed (exit {process.returncode}, log {log_path}): {tail}")
-        return CrawlResult(source=source.name, run_id=run_id, status=status, stats=_public_stats(stats),
-                           warc_files=stats.get("kronika/warc/files", []),
+            run.status, run.finished_at, run.stats = status, datetime.now(timezone.utc), runs.public_stats(stats)
+            run.reason = runs.one_line(failure)
+        if failure:
+            raise CrawlFailed(failure, run_id=run_id)
+        return CrawlResult(source=source.name, run_id=run_id, status=status, stats=runs.public_stats(stats),
+                           warc_files=runs.summarise_stats(stats).warc_files,
                            repaired=[p.name for p in repaired])
 
 
@@ -317,48 +318,3 @@ def _record_custody(engine, env: Environment, source: NewsSource | TelegramSourc
     return {"kronika/custody/closed": len(report.closed), "kronika/custody/stamped": len(report.stamped),
             "kronika/custody/unstamped": report.unstamped}
 
-
-def _public_stats(stats: dict) -> dict:
-    """The run's Scrapy stats that consumers read from `crawl_runs.stats`."""
-    keep = {}
-    for key, value in stats.items():
-        if key.startswith(("kronika/", "downloader/response_status_count/", "log_count/ERROR")) or key in (
-                "downloader/request_count", "downloader/response_count", "downloader/response_bytes",
-                "finish_reason", "elapsed_time_seconds", "robotstxt/forbidden", "retry/count",
-                "item_scraped_count"):
-            keep[key] = value
-    return keep
-
-
-def record_run_outcome(env: Environment, run_id: str) -> dict:
-    """Add what the run's captures became (new articles, versions, posts) to `crawl_runs.stats`.
-
-    Counted from the database after extract, by the run's captures, so the numbers are this run's
-    whatever else the extract step read. Returns the run's stats.
-    """
-    engine = open_database(env.database_url)
-    with unit_of_work(engine) as session:
-        run = session.get(CrawlRun, run_id)
-        if run is None:
-            return {}
-        in_run = select(Capture.id).where(Capture.crawl_run_id == run_id).scalar_subquery()
-        versions = session.scalar(select(func.count(ArticleVersion.id))
-                                  .where(ArticleVersion.capture_id.in_(in_run)))
-        # an article is new in this run when its first version came from one of the run's captures
-        first = (select(ArticleVersion.article_id, func.min(ArticleVersion.captured_at).label("at"))
-                 .group_by(ArticleVersion.article_id).subquery())
-        new_articles = session.scalar(
-            select(func.count()).select_from(ArticleVersion)
-            .join(first, (ArticleVersion.article_id == first.c.article_id)
-                  & (ArticleVersion.captured_at == first.c.at))
-            .where(ArticleVersion.capture_id.in_(in_run)))
-        post_versions = session.scalar(select(func.count(TelegramPostVersion.id))
-                                       .where(TelegramPostVersion.capture_id.in_(in_run)))
-        gone = session.scalar(select(func.count(Article.id)).where(
-            Article.source == run.source, Article.gone_at.is_not(None),
-            Article.gone_at >= run.started_at))
-        stats = dict(run.stats or {})
-        stats.update({"kronika/new_articles": new_articles or 0, "kronika/new_article_versions": versions or 0,
-                      "kronika/new_post_versions": post_versions or 0, "kronika/articles_gone": gone or 0})
-        run.stats = stats
-        return stats

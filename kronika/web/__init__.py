@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from kronika import browse
 from kronika.settings import Environment
-from kronika.storage.db.models import Article, Source, TelegramPost
+from kronika.storage.db.models import Article, CrawlRun, Source, TelegramPost
 from kronika.storage.db.readonly import read_only_engine
 
 PER_PAGE = 50
@@ -128,6 +128,16 @@ class WebView:
             page["rows"] = [browse.run_dict(r) for r in page["rows"]]
         return self.render(request, "runs.html", source=source, **page)
 
+    def run(self, request: Request) -> Response:
+        """One run: its outcome and reason, errors by cause, skips by reason, what it added, raw stats."""
+        with self.session() as session:
+            run = session.get(CrawlRun, request.path_params["run_id"])
+            if run is None:
+                raise HTTPException(404, "no such run")
+            summary = browse.run_dict(run, session)
+            stats = sorted((run.stats or {}).items())
+        return self.render(request, "run.html", run=summary, stats=stats)
+
     def articles(self, request: Request) -> Response:
         q, source = request.query_params.get("q", "").strip(), request.query_params.get("source") or None
         with self.session() as session:
@@ -220,6 +230,7 @@ def create_app(env: Environment | None = None, replay_url: str | None = None, pe
     routes = [
         Route("/", view.home, methods=["GET"]),
         Route("/runs", view.runs, methods=["GET"]),
+        Route("/runs/{run_id}", view.run, methods=["GET"]),
         Route("/articles", view.articles, methods=["GET"]),
         Route("/articles/{article_id:int}", view.article, methods=["GET"]),
         Route("/posts", view.posts, methods=["GET"]),

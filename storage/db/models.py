@@ -83,8 +83,10 @@ class CrawlRun(Base):
     source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed | recovered
+    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed | interrupted | recovered
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # why a failed run failed, in one line naming the dominant causes (kronika.runs); null otherwise
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class WarcFile(Base):

@@ -1,9 +1,11 @@
 """The `check` step: a run that looks successful but is broken fails loudly."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from kronika.steps.check import CheckFailed, check
 from kronika.storage.db.engine import open_database, unit_of_work
@@ -34,10 +36,25 @@ def test_zero_pages_after_pages_fails(sqlite_env):
         check("s", sqlite_env)
 
 
-def test_too_many_errors_fails(sqlite_env):
-    add_runs(sqlite_env, {"downloader/response_count": 10, "kronika/errors": 5})
-    with pytest.raises(CheckFailed, match="5 errors in 10 responses"):
+def test_too_many_errors_fails_and_the_run_is_recorded_failed_with_its_causes(sqlite_env):
+    add_runs(sqlite_env, {"downloader/request_count": 12, "downloader/response_status_count/200": 7,
+                          "kronika/errors": 5, "kronika/errors/timeout": 5})
+    reason = "errors in 5 of 12 requests (more than 20%): timed out (5 of 12 requests)"
+    with pytest.raises(CheckFailed, match=re.escape(reason)):
         check("s", sqlite_env)
+    with unit_of_work(open_database(sqlite_env.database_url)) as session:
+        run = session.scalars(select(CrawlRun)).one()
+        assert (run.status, run.reason) == ("failed", reason)
+    # checked again, the run this check failed gets the same verdict (not "the crawl ended failed")
+    again = check("s", sqlite_env, raise_on_failure=False)
+    assert again.failed == [reason] and again.reason == reason
+
+
+def test_a_few_errors_in_a_few_requests_do_not_fail_a_run(sqlite_env):
+    add_runs(sqlite_env, {"downloader/request_count": 4, "downloader/response_status_count/200": 3,
+                          "kronika/errors": 1, "kronika/errors/timeout": 1})
+    result = check("s", sqlite_env)
+    assert not result.failed and result.status == "succeeded" and result.reason is None
 
 
 def test_channel_pages_without_posts_fail_as_a_markup_change(sqlite_env):

@@ -267,7 +267,7 @@ def test_changed_markup_fails_loudly_and_is_counted_for_the_check(sqlite_env, mi
 
     cli = CliRunner().invoke(main, ["run", "zarichna-redesign"], catch_exceptions=False)
     assert cli.exit_code == 1
-    assert "check failed: zarichna-redesign:" in cli.stderr and "markup may have changed" in cli.stderr
+    assert "zarichna-redesign failed:" in cli.stderr and "markup may have changed" in cli.stderr
 
 
 def test_429_with_retry_after_is_honoured(sqlite_env, mirror, channels):

@@ -192,6 +192,12 @@ def test_web_view_in_a_real_browser(browser, sqlite_env, mirror, demo_config):
         browser.get(base + "/runs")
         assert len(browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) == 2 * len(demo_config.sources)
         shot(browser, "07-runs")
+        # each run id links to the run's page: outcome, errors by cause, skips by reason, every counter
+        browser.find_element(By.CSS_SELECTOR, "#runs tbody tr td a code").click()
+        assert browser.find_elements(By.CSS_SELECTOR, "table#errors") and browser.find_elements(By.CSS_SELECTOR,
+                                                                                             "table#skips")
+        assert "downloader/request_count" in browser.find_element(By.ID, "stats").text
+        shot(browser, "07-run")
 
         # archived markup is shown, escaped, and never runs
         for path in (f"/articles/{hostile_article}", f"/posts/{hostile_post}", "/posts?q=999999",
