@@ -55,11 +55,9 @@ def build_dag(source):
         @task(execution_timeout=timedelta(hours=2), pool=site_pool(source))
         def crawl() -> dict:
             from kronika.airflow_env import task_environment
-            from kronika.runs import pages_fetched
             from kronika.steps.crawl import crawl as crawl_step
 
-            result = crawl_step(load_config().source(source.name), task_environment())
-            return {"run_id": result.run_id, "warc_files": result.warc_files, "pages": pages_fetched(result.stats)}
+            return crawl_step(load_config().source(source.name), task_environment()).summary()
 
         @task(execution_timeout=timedelta(minutes=30))
         def index(crawled: dict) -> dict:

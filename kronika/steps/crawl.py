@@ -53,6 +53,10 @@ class CrawlResult:
     warc_files: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
 
+    def summary(self) -> dict:
+        """What the crawl task hands the next task (an Airflow XCom): small, JSON, read through runs."""
+        return {"run_id": self.run_id, "warc_files": self.warc_files, "pages": runs.pages_fetched(self.stats)}
+
 
 def source_dir(env: Environment, source_name: str) -> Path:
     """Where crawls of a source write WARC files: its archive folder, or its spool folder."""
