@@ -13,11 +13,21 @@ from typing import Any
 
 @dataclass(slots=True)
 class FeedEntry:
-    """One link found in a feed or sitemap."""
+    """One link found in a feed, sitemap or listing page, with the dates the list states for it.
+
+    `published_at` is a publication date only (RSS pubDate / dc:date, Atom published, Google News
+    publication_date); a last-modified date (sitemap lastmod, Atom updated) goes to `modified_at`.
+    `published_at_raw` is the publication date string as the list wrote it, and `date_source`
+    names the element it came from ("rss:pubDate", "news:publication_date", ...): date evidence
+    for the article, independent of the page itself.
+    """
 
     url: str
     title: str | None = None
     published_at: datetime | None = None  # timezone-aware UTC when known
+    modified_at: datetime | None = None  # timezone-aware UTC when known
+    published_at_raw: str | None = None
+    date_source: str | None = None
 
 
 @dataclass(slots=True)
@@ -27,7 +37,11 @@ class DiscoveryResult:
     kind: str  # rss | atom | sitemap | sitemapindex | html | unknown
     entries: list[FeedEntry] = field(default_factory=list)  # article candidates
     follow: list[str] = field(default_factory=list)  # further discovery pages (sub-sitemaps, next listing pages)
+    # the page could not be read (nothing, or not all that it holds, came out of it)
     errors: list[str] = field(default_factory=list)
+    # the page was read leniently: malformed XML, a lying encoding, an item without a link
+    warnings: list[str] = field(default_factory=list)
+    offsite: int = 0  # entries and follow links dropped because they lead off the allowed domains
 
 
 @dataclass(slots=True)
