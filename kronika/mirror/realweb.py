@@ -29,7 +29,7 @@ PREFIX = "/realweb/"
 TELEGRAM_PREFIX = "/realweb/tg/s/"
 CORPUS_PREFIX = "/realweb/corpus/"
 CORPUS_DIR: Path | None = None  # set by a test that serves the downloaded corpus
-OLD_DATE = "Mon, 06 Jan 2020 08:00:00 GMT"  # older than any max_article_age a test sets
+OLD_DATE = "Mon, 04 Jan 1999 08:00:00 GMT"  # older than the max_article_age (10 years) the test sets
 FRESH_DATE = "Tue, 03 Jun 2025 09:39:21 GMT"
 
 
@@ -228,7 +228,7 @@ def _feed_skips(h, base, slug, send):
              + _item("Staff only", f"{base}/lab/private/staff-only-notes")
              + _item("Elsewhere", "http://elsewhere.example.net/news/offsite-partner-story.html")
              + _item("Opinion", f"{base}{PREFIX}news/opinion-denied-by-rule-story.html")
-             + _item("Old", f"{base}{PREFIX}news/old-story-from-2020.html", OLD_DATE)
+             + _item("Old", f"{base}{PREFIX}news/old-story-from-1999.html", OLD_DATE)
              + _item("Companion", base + companion_path(slug)))
     _plain(h, 200, RSS, _rss(items).encode(), send)
 
@@ -247,8 +247,9 @@ def _serve_redirects(h, base, path, send) -> bool:
 
 # ---- Telegram: throttling ("No posts found") and media that belong to a link preview
 
-TG_THROTTLED_ONCE = "rw_throttled_once"  # "No posts found" twice, then the page
-TG_THROTTLED_ALWAYS = "rw_throttled"  # the first page fine, every older page "No posts found"
+TG_THROTTLED_ONCE = "rw_throttled_once"  # the older page says "No posts found" twice, then shows its posts
+TG_THROTTLED_ALWAYS = "rw_throttled"  # the first page fine, the older page always "No posts found"
+TG_EMPTY = "rw_empty"  # a channel without posts: "No posts found" on its first page
 TG_MEDIA = "rw_media"  # voice, sticker, location, a video inside a link preview
 TG_TIME = "2025-06-03T09:{:02d}:00+00:00"
 
@@ -316,10 +317,15 @@ def media_page() -> bytes:
 def _serve_telegram(h, path_query: str, hit: int, send) -> bool:
     channel, _, query = path_query[len(TELEGRAM_PREFIX):].partition("?")
     if channel == TG_THROTTLED_ONCE:
-        body = no_posts_found_page(channel) if hit <= 2 else _tg_page(channel, _tg_text_posts(channel, range(11, 14)))
+        if not query:
+            body = _tg_page(channel, _tg_text_posts(channel, range(31, 34)), before=31)
+        else:
+            body = no_posts_found_page(channel) if hit <= 2 else _tg_page(channel, _tg_text_posts(channel, range(28, 31)))
     elif channel == TG_THROTTLED_ALWAYS:
         body = (no_posts_found_page(channel) if query else
                 _tg_page(channel, _tg_text_posts(channel, range(21, 24)), before=21))
+    elif channel == TG_EMPTY:
+        body = no_posts_found_page(channel)
     elif channel == TG_MEDIA:
         body = media_page()
     else:

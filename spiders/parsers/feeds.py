@@ -41,28 +41,35 @@ def _describe(exc: Exception) -> str:
     return f"invalid XML, read leniently: {exc}"
 
 
+def _cut_off(body: bytes, link: str) -> bool:
+    """True when the link is the last thing in a truncated document (the URL may be cut mid-way)."""
+    at = body.rfind(link.encode("utf-8", errors="ignore"))
+    return at >= 0 and b"<" not in body[at + len(link):]
+
+
 def read_feed(body: bytes, url: str, content_type: str | None, result: DiscoveryResult) -> None:
     """Entries (and an Atom paged feed's next page) of an RSS/RDF/Atom document into `result`."""
     body = lenient_xml.prepare(body, result.warnings, repair_entities=False)
-    headers = {"content-location": url}
+    # no content-location: links come back as written (or against the feed's own xml:base), and
+    # are resolved here, so that what is no address at all can still be told from one
+    headers = {}
     if content_type:
         headers["content-type"] = content_type
     # bytes, never a str: given a string that looks like a URL, feedparser would fetch it
     parsed = feedparser.parse(bytes(body), response_headers=headers, resolve_relative_uris=False,
                               sanitize_html=False)
     atom = (parsed.get("version") or "").startswith("atom")
-    if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
-        message = _describe(parsed["bozo_exception"])
-        if parsed.entries:
-            result.warnings.append(message)
-        else:
-            result.errors.append(f"no feed item could be read ({message})")
+    found = len(result.entries)
     for item in parsed.entries:
         link = item.get("link")
         if not link:
             result.warnings.append("feed item without a link")
             continue
-        joined = join_url(url, link)
+        if _cut_off(body, link):
+            result.warnings.append(f"feed item whose link was cut off by the end of the document {link[:200]!r}")
+            continue
+        # an unexpanded entity (a DOCTYPE's, removed) is no address, relative or not
+        joined = join_url(url, link) if not link.lstrip().startswith("&") else None
         if joined is None:
             result.warnings.append(f"feed item with an unreadable link {link[:200]!r}")
             continue
@@ -78,6 +85,12 @@ def read_feed(body: bytes, url: str, content_type: str | None, result: Discovery
         if atom and item.get("updated"):
             entry.modified_at = _utc(item.get("updated"), item.get("updated_parsed"))
         result.entries.append(entry)
+    if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
+        message = _describe(parsed["bozo_exception"])
+        if len(result.entries) > found:
+            result.warnings.insert(0, message)
+        else:
+            result.errors.append(f"no feed item could be read ({message})")
     # RFC 5005 paged feeds
     for link in parsed.feed.get("links", []) if atom else []:
         if link.get("rel") == "next" and link.get("href"):

@@ -98,6 +98,11 @@ class TelegramPost:
     video_thumbnails: list[str] = field(default_factory=list)  # still images of the videos
     link_preview_image: str | None = None
     poll: dict[str, Any] | None = None  # question, type, options [{text, percent}]
+    # a video inside a link preview belongs to the preview (its still goes to link_preview_image)
+    link_preview_video: str | None = None
+    voice: dict[str, Any] | None = None  # url, duration ("0:37")
+    sticker: dict[str, Any] | None = None  # image, emoji
+    location: dict[str, Any] | None = None  # url (the map link), latitude, longitude, image
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,3 +128,6 @@ class TelegramPage:
     # element children of the message history container (None: no container found). A page with
     # no posts is a truly empty channel only when this is 0; otherwise its markup was not understood.
     history_blocks: int | None = None
+    # Telegram's "No posts found" placeholder: past a channel's first post, and what t.me/s serves a
+    # client it throttles. Not a markup change.
+    no_posts_found: bool = False
