@@ -334,6 +334,30 @@ def _serve_telegram(h, path_query: str, hit: int, send) -> bool:
     return True
 
 
+# ---- the downloaded corpus
+
+def _serve_corpus(h, relative: str, send) -> None:
+    """A corpus file; a folder as a listing page of its .html files; `name` falls back to `name.html`."""
+    root = CORPUS_DIR.resolve()
+    target = (root / relative).resolve()
+    if root != target and root not in target.parents:
+        return _plain(h, 404, "text/plain", b"outside the corpus\n", send)
+    if target.is_dir():
+        links = "".join(f'<li><a href="{html.escape(p.name)}">{html.escape(p.stem.replace("_", " "))}</a></li>\n'
+                        for p in sorted(target.glob("*.html")))
+        body = f"<!DOCTYPE html><html><head><title>Corpus</title></head><body><ul>\n{links}</ul></body></html>\n"
+        return _plain(h, 200, "text/html; charset=utf-8", body.encode(), send)
+    if not target.is_file() and target.with_name(target.name + ".html").is_file():
+        target = target.with_name(target.name + ".html")
+    if not target.is_file():
+        return _plain(h, 404, "text/plain", b"no such corpus file\n", send)
+    # no charset parameter: the file says which, or the crawler must find out, as on the web
+    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if target.suffix == ".gz":
+        kind = "application/x-gzip"
+    return _plain(h, 200, kind, target.read_bytes(), send)
+
+
 # ---- dispatch
 
 def start_urls(base: str) -> list[str]:
@@ -359,8 +383,5 @@ def serve(handler, path: str, base: str, send_body: bool = True, hit: int = 1) -
         body = article_html(name, title=article_title(name)).encode()
         return _plain(handler, 200, "text/html; charset=utf-8", body, send_body)
     if path_only.startswith(CORPUS_PREFIX) and CORPUS_DIR is not None:
-        file = (CORPUS_DIR / path_only[len(CORPUS_PREFIX):]).resolve()
-        if file.is_file() and CORPUS_DIR.resolve() in file.parents:
-            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            return _plain(handler, 200, kind, file.read_bytes(), send_body)
+        return _serve_corpus(handler, path_only[len(CORPUS_PREFIX):], send_body)
     return _plain(handler, 404, "text/html; charset=utf-8", b"<html><body>Not here</body></html>", send_body)

@@ -31,13 +31,22 @@ _HTML_TAGS = {"html", "head", "body", "meta", "title", "div", "p", "a", "script"
 _TAG_RE = re.compile(r"<([A-Za-z_][\w.\-]*(?::[\w.\-]+)?)")
 
 
+# byte-order marks, then the first '<' as each wide encoding writes it (XML 1.0 appendix F)
+_WIDE = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xfe\xff", "utf-16-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+         (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+
+
+def _head_text(head: bytes) -> str:
+    for mark, encoding in _WIDE:
+        if head.startswith(mark):
+            return head.decode(encoding, errors="replace").lstrip("\ufeff")
+    return head.decode("utf-8", errors="replace")
+
+
 def _root_tag(body: bytes) -> str | None:
     """Name of the first element, past the XML declaration, comments and any DOCTYPE."""
-    head = body[:65536]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = head.decode("utf-16", errors="replace")
-    else:
-        text = head.decode("utf-8", errors="replace")
+    text = _head_text(body[:65536])
     i = 0
     n = len(text)
     while i < n:

@@ -12,7 +12,9 @@ declarations (XML bombs, external entities) never reach any parser.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -39,6 +41,9 @@ def _describe(exc: Exception) -> str:
     if name == "NonXMLContentType":
         return f"served with a content type that is not XML: {exc}"
     return f"invalid XML, read leniently: {exc}"
+
+
+_ITEM_RE = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
 
 
 def _cut_off(body: bytes, link: str) -> bool:
@@ -73,6 +78,10 @@ def read_feed(body: bytes, url: str, content_type: str | None, result: Discovery
         if joined is None:
             result.warnings.append(f"feed item with an unreadable link {link[:200]!r}")
             continue
+        if urlsplit(joined).scheme not in ("http", "https"):
+            # feedparser falls back to the entry's id (urn:uuid:..., tag:...) when it has no link
+            result.warnings.append(f"feed item without a web link (only {link[:200]!r})")
+            continue
         entry = FeedEntry(url=joined, title=plain_title(item.get("title")))
         published = item.get("published")
         source = "atom:published" if atom else "rss:pubDate"
@@ -87,7 +96,9 @@ def read_feed(body: bytes, url: str, content_type: str | None, result: Discovery
         result.entries.append(entry)
     if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
         message = _describe(parsed["bozo_exception"])
-        if len(result.entries) > found:
+        only_labels = type(parsed["bozo_exception"]).__name__ in ("CharacterEncodingOverride", "NonXMLContentType")
+        if len(result.entries) > found or (only_labels and not (parsed.entries or _ITEM_RE.search(body))):
+            # read, or a feed without items whose only fault is its label: empty, not unreadable
             result.warnings.insert(0, message)
         else:
             result.errors.append(f"no feed item could be read ({message})")

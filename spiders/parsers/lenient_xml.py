@@ -25,13 +25,24 @@ _NAMED_ENTITY_RE = re.compile(rb"&([A-Za-z][A-Za-z0-9]{0,31});")
 _XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 
 
+_PROLOG_RE = re.compile(rb"<(?:!--.*?-->|\?.*?\?>|(![Dd][Oo][Cc][Tt][Yy][Pp][Ee])|([A-Za-z_]))", re.S)
+
+
+def _doctype_start(body: bytes) -> int:
+    """Where the DOCTYPE starts, when there is one before the root element (comments skipped), else -1."""
+    for m in _PROLOG_RE.finditer(body, 0, 65536):
+        if m.group(1):
+            return m.start()
+        if m.group(2):
+            return -1
+    return -1
+
+
 def _strip_doctype(body: bytes) -> tuple[bytes, bool]:
     """The body without its DOCTYPE; True when the DOCTYPE declared entities (an internal subset)."""
-    start = body.find(b"<!DOCTYPE")
+    start = _doctype_start(body)
     if start < 0:
-        start = body.find(b"<!doctype")
-    if start < 0 or start > 4096:
-        return body, False
+        return body, False  # (a "<!DOCTYPE" in a comment or in a CDATA section is text)
     bracket = body.find(b"[", start)
     close = body.find(b">", start)
     if close < 0:
