@@ -202,8 +202,8 @@ def test_a_channel_without_posts_is_neither_throttling_nor_a_markup_change(sqlit
     assert stats.get("kronika/errors", 0) == 0 and "kronika/telegram/throttled" not in stats
 
 
-def test_voice_sticker_location_and_a_link_preview_video_are_stored(sqlite_env, mirror):
-    result, posts, log = _channel_run(sqlite_env, mirror, realweb.TG_MEDIA)
+def test_voice_sticker_location_and_a_link_preview_video_are_stored(any_env, mirror):
+    result, posts, log = _channel_run(any_env, mirror, realweb.TG_MEDIA)
     assert sorted(posts) == [201, 202, 203, 204]
     assert posts[201].voice == {"url": "https://cdn.example.invalid/file/voice-201.ogg", "duration": "0:37"}
     assert posts[202].sticker == {"image": "https://cdn.example.invalid/file/sticker-202.webp", "emoji": "🙏"}
