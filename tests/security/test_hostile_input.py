@@ -9,6 +9,7 @@ never at the cost of the good pages of the same crawl.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -192,6 +193,14 @@ def test_the_run_goes_on_and_the_good_pages_are_all_stored(crawled: Crawled):
         assert BASE + hostile.control_path(n) in crawled.articles
     # every failure above was a counted, logged error, not an exception in the spider or extract
     assert crawled.stats["kronika/errors"] >= 20
+    # counted by cause, snake_case, and the causes add up to the total
+    causes = {k.rpartition("/")[2]: v for k, v in crawled.stats.items() if k.startswith("kronika/errors/")}
+    assert sum(causes.values()) == crawled.stats["kronika/errors"]
+    assert all(re.fullmatch(r"[a-z0-9_]+", cause) for cause in causes), causes
+    assert causes["timeout"] >= 2 and causes["http_5xx"] >= 1 and causes["too_large"] >= 3, causes
+    assert causes["truncated"] >= 1 and causes["too_many_redirects"] >= 1, causes
+    # the non-HTML articles are skips, not errors
+    assert crawled.stats["kronika/skipped/non_html"] >= 2
     assert "Spider error processing" not in crawled.log and "Traceback" not in crawled.log
     assert crawled.extract_counts["unreadable_records"] == 2  # the encoded gzip bomb, the corrupt gzip
     assert crawled.extract_counts["articles_without_text"] >= 1  # the empty body
