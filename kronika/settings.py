@@ -246,6 +246,10 @@ class TelegramSource(Politeness):
     overlap_posts: int = Field(100, ge=0)
     overlap_age: str = "72h"
     media: Literal["none", "thumbnails", "all"] = "none"  # photo/video files fetched into the WARC too
+    # a "No posts found" page where posts are expected is Telegram throttling: asked again this
+    # many times, after throttle_delay seconds, doubled each time (docs/telegram.md)
+    throttle_retries: int = Field(3, ge=0, le=10)
+    throttle_delay: float = Field(30.0, ge=0, le=3600)
 
     @field_validator("overlap_age")
     @classmethod

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import hostile
+from . import hostile, realweb
 from .site import MirrorSite, Page
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,9 @@ class _Handler(BaseHTTPRequestHandler):
         if target.startswith(hostile.PREFIX):
             # hostile cases write their own (often broken) responses on the socket
             hostile.serve(self, target, base_url, send_body)
+            return
+        if target.startswith(realweb.PREFIX):
+            realweb.serve(self, target, base_url, send_body, hit=hit)
             return
         page = owner.site.page(target, base_url=base_url, hit=hit)
         if page is None:

@@ -40,8 +40,10 @@ def media_of(post: ParsedPost) -> list[str]:
 
 def version_hash(post: ParsedPost) -> str:
     fields = {"text": post.text, "media": media_of(post), "link_preview": post.link_preview}
-    if post.poll is not None:  # only when present, so the hashes of earlier versions stay the same
-        fields["poll"] = post.poll
+    # only when present, so the hashes of earlier versions stay the same
+    for name in ("poll", "voice", "sticker", "location"):
+        if getattr(post, name) is not None:
+            fields[name] = getattr(post, name)
     return content_hash(fields)
 
 
@@ -116,6 +118,7 @@ def _load_post(session, source: str, capture: Capture, post: ParsedPost, counts:
         row.is_service, row.author_signature = post.is_service, post.author_signature
         row.forwarded_from_name, row.forwarded_from_url = post.forwarded_from_name, post.forwarded_from_url
         row.reply_to_post_id, row.media, row.link_preview = post.reply_to_post_id, media_of(post), post.link_preview
+        row.voice, row.sticker, row.location = post.voice, post.sticker, post.location
         if post.posted_at is not None:
             row.posted_at = post.posted_at
     session.flush()

@@ -108,7 +108,9 @@ def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
         "KRONIKA_SECRET_HEADERS": sorted(source.headers),
         "KRONIKA_ARCHIVE_SECRETS": source.archive_secrets,
     } | ({"DEFAULT_REQUEST_HEADERS": {**default_settings.DEFAULT_REQUEST_HEADERS, **source.headers}}
-         if source.headers else {})
+         if source.headers else {}) | ({"KRONIKA_TELEGRAM_THROTTLE_RETRIES": source.throttle_retries,
+                                        "KRONIKA_TELEGRAM_THROTTLE_DELAY": source.throttle_delay}
+                                       if isinstance(source, TelegramSource) else {})
 
 
 def _dedup_map(session, source_name: str) -> dict[str, list[str]]:

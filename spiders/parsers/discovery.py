@@ -1,57 +1,52 @@
 """Start pages (feeds, sitemaps, listing pages) read into article candidates and further pages.
 
 The kind of a page is read from its content, because servers lie: sitemaps come as text/html,
-feeds as application/octet-stream, gzipped sitemaps with no Content-Encoding.
+feeds as application/octet-stream, gzipped sitemaps with no Content-Encoding. Feeds are read by
+feeds.py (feedparser), sitemaps by sitemaps.py (lxml, recovering), listing pages here.
 
-Feeds (RSS 0.9x/1.0/2.0, Atom) are read with lxml rather than feedparser, which is not a
-dependency of the project; the XML parser below is defused (no entities, no network, no huge
-trees), so a "billion laughs" document stays small.
+Real servers send malformed documents; what could be read anyway comes with `warnings`, what
+could not with `errors` (see DiscoveryResult). Entity declarations are never expanded and
+nothing is fetched while parsing (lenient_xml.py), so a "billion laughs" document stays small.
 """
 from __future__ import annotations
 
-import html as html_lib
 import re
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
-from scrapy.utils.sitemap import Sitemap
 
 from kronika.spiders.parsers.charset import decode_html, maybe_gunzip
-from kronika.spiders.parsers.dates import to_utc
+from kronika.spiders.parsers.feeds import read_feed
+from kronika.spiders.parsers.linktext import join_url
 from kronika.spiders.parsers.records import DiscoveryResult, FeedEntry
+from kronika.spiders.parsers.sitemaps import read_sitemap
 
 KINDS = ("rss", "atom", "sitemap", "sitemapindex", "html", "unknown")
 
 _ROOT_KINDS = {"rss": "rss", "rdf": "rss", "feed": "atom", "urlset": "sitemap", "sitemapindex": "sitemapindex"}
 _HTML_TAGS = {"html", "head", "body", "meta", "title", "div", "p", "a", "script", "link", "base", "style"}
 _TAG_RE = re.compile(r"<([A-Za-z_][\w.\-]*(?::[\w.\-]+)?)")
-_GNEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-_ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
-def _xml_parser(recover: bool = False) -> lxml.etree.XMLParser:
-    # Entities stay unexpanded and nothing is fetched: feeds are untrusted input.
-    return lxml.etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        remove_comments=True,
-        remove_pis=True,
-        recover=recover,
-    )
+# byte-order marks, then the first '<' as each wide encoding writes it (XML 1.0 appendix F)
+_WIDE = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xfe\xff", "utf-16-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+         (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+
+
+def _head_text(head: bytes) -> str:
+    for mark, encoding in _WIDE:
+        if head.startswith(mark):
+            return head.decode(encoding, errors="replace").lstrip("\ufeff")
+    return head.decode("utf-8", errors="replace")
 
 
 def _root_tag(body: bytes) -> str | None:
     """Name of the first element, past the XML declaration, comments and any DOCTYPE."""
-    head = body[:65536]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = head.decode("utf-16", errors="replace")
-    else:
-        text = head.decode("utf-8", errors="replace")
+    text = _head_text(body[:65536])
     i = 0
     n = len(text)
     while i < n:
@@ -105,39 +100,6 @@ def detect_kind(body: bytes, url: str, content_type: str | None) -> str:
     return "unknown"
 
 
-def _local(tag: object) -> str:
-    return tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
-
-
-def _child_text(el: lxml.etree._Element, *names: str) -> str | None:
-    for child in el:
-        if _local(child.tag) in names:
-            # XPath text() skips unexpanded entity references, which itertext() would show.
-            text = " ".join("".join(child.xpath(".//text()")).split())
-            if text:
-                return text
-    return None
-
-
-def _title(text: str | None) -> str | None:
-    # Feed titles may carry escaped or CDATA markup ("type=html" in Atom); keep the words only.
-    if not text:
-        return None
-    if "<" in text or "&" in text:
-        text = html_lib.unescape(re.sub(r"<[^>]*>", "", text))
-    return " ".join(text.split()) or None
-
-
-def _join(base: str, link: str) -> str | None:
-    """`link` resolved against `base`, or None when it is no URL at all ("http://[::1", a bad port)."""
-    try:
-        joined = urljoin(base, link.strip())
-        urlsplit(joined).port  # noqa: B018 (raises ValueError on a port that is not a number)
-    except ValueError:
-        return None
-    return joined
-
-
 def _site_ok(url: str, allowed_domains: list[str]) -> bool:
     """True for http(s) URLs on an allowed domain or its subdomains (all hosts when none given)."""
     try:
@@ -154,106 +116,6 @@ def _site_ok(url: str, allowed_domains: list[str]) -> bool:
         if d and (host == d or host.endswith("." + d)):
             return True
     return False
-
-
-def _parse_xml(body: bytes, errors: list[str]) -> lxml.etree._Element | None:
-    """Strict parse; on a syntax error note it and salvage what the recovering parser can."""
-    try:
-        return lxml.etree.fromstring(body, parser=_xml_parser())
-    except lxml.etree.XMLSyntaxError as exc:
-        errors.append(f"invalid XML: {exc}")
-    try:
-        root = lxml.etree.fromstring(body, parser=_xml_parser(recover=True))
-    except lxml.etree.XMLSyntaxError:
-        return None
-    return root
-
-
-def _rss(root: lxml.etree._Element, base: str, result: DiscoveryResult) -> None:
-    for item in root.iter():
-        if _local(item.tag) not in ("item", "entry"):
-            continue
-        link = _child_text(item, "link")
-        if not link:
-            # RSS 2.0 lets the guid be the permalink unless it says otherwise.
-            for child in item:
-                if _local(child.tag) == "guid" and (child.get("isPermaLink") or "true").lower() != "false":
-                    link = (child.text or "").strip() or None
-        url = _join(base, link) if link else None
-        if not url:
-            result.errors.append(f"feed item with an unreadable link {link[:200]!r}" if link
-                                 else "feed item without a link")
-            continue
-        result.entries.append(
-            FeedEntry(
-                url=url,
-                title=_title(_child_text(item, "title")),
-                published_at=to_utc(_child_text(item, "pubdate", "date", "published", "updated")),
-            )
-        )
-
-
-def _atom_href(el: lxml.etree._Element, base: str, rel: str) -> str | None:
-    for link in el:
-        if _local(link.tag) != "link" or not link.get("href"):
-            continue
-        if (link.get("rel") or "alternate") == rel:
-            # xml:base on the link or its ancestors is honoured by lxml's .base only when set.
-            return _join(link.base or base, link.get("href"))
-    return None
-
-
-def _atom(root: lxml.etree._Element, base: str, result: DiscoveryResult) -> None:
-    for entry in root:
-        if _local(entry.tag) != "entry":
-            continue
-        link = _atom_href(entry, base, "alternate")
-        if not link:
-            result.errors.append("atom entry without a link")
-            continue
-        result.entries.append(
-            FeedEntry(
-                url=link,
-                title=_title(_child_text(entry, "title")),
-                published_at=to_utc(_child_text(entry, "published", "updated", "issued", "modified")),
-            )
-        )
-    # RFC 5005 paged feeds.
-    nxt = _atom_href(root, base, "next")
-    if nxt:
-        result.follow.append(nxt)
-
-
-def _google_news(root: lxml.etree._Element) -> dict[str, tuple[str | None, str | None]]:
-    """loc -> (news:title, news:publication_date); Scrapy's Sitemap flattens these away."""
-    found: dict[str, tuple[str | None, str | None]] = {}
-    for news in root.iter(f"{{{_GNEWS_NS}}}news"):
-        url_el = news.getparent()
-        loc = _child_text(url_el, "loc") if url_el is not None else None
-        if loc:
-            found[loc] = (_child_text(news, "title"), _child_text(news, "publication_date"))
-    return found
-
-
-def _sitemap(body: bytes, root: lxml.etree._Element | None, base: str, result: DiscoveryResult) -> None:
-    news = _google_news(root) if root is not None else {}
-    try:
-        sitemap = Sitemap(body)
-        items = list(sitemap)
-    except (lxml.etree.XMLSyntaxError, StopIteration) as exc:
-        result.errors.append(f"unreadable sitemap: {exc}")
-        return
-    for item in items:
-        loc = _join(base, item["loc"])
-        if loc is None:
-            result.errors.append(f"sitemap entry with an unreadable <loc> {item['loc'][:200]!r}")
-            continue
-        if sitemap.type == "sitemapindex":
-            result.follow.append(loc)
-            continue
-        title, news_date = news.get(item["loc"], (None, None))
-        published = to_utc(news_date) or to_utc(item.get("lastmod"))
-        result.entries.append(FeedEntry(url=loc, title=title, published_at=published))
 
 
 # --- HTML listing pages ------------------------------------------------------------------------
@@ -343,7 +205,7 @@ def _html(body: bytes, url: str, content_type: str | None, allowed: list[str], r
         label = _norm_text(el.text_content() if el.tag == "a" else "") or _norm_text(el.get("aria-label"))
         classes = (el.get("class") or "").lower()
         if "next" in rel or (el.tag == "a" and (label in _NEXT_WORDS or re.search(r"\bnext\b", classes))):
-            joined = _join(url, el.get("href"))
+            joined = join_url(url, el.get("href"))
             href = _without_fragment(joined) if joined else None
             if href and href != listing and _site_ok(href, domains):
                 follow.append(href)
@@ -360,9 +222,12 @@ def _html(body: bytes, url: str, content_type: str | None, allowed: list[str], r
     seen = set(result.follow)
     for link in extractor.extract_links(response):
         target = _without_fragment(link.url)
-        if target in seen or not _site_ok(target, domains) or not _looks_like_article(target, url):
+        if target in seen or not _looks_like_article(target, url):
             continue
         seen.add(target)
+        if not _site_ok(target, domains):
+            result.offsite += 1  # a story on another site (a partner, a syndicated copy)
+            continue
         result.entries.append(FeedEntry(url=target, title=" ".join(link.text.split()) or None))
 
 
@@ -393,19 +258,17 @@ def parse_discovery(
         if kind == "unknown":
             result.errors.append("not a feed, sitemap or HTML page")
             return result
-        root = _parse_xml(raw, result.errors)
         if kind in ("sitemap", "sitemapindex"):
-            _sitemap(raw, root, url, result)
-        elif root is None:
-            result.errors.append("no readable XML")
-        elif kind == "atom":
-            _atom(root, url, result)
+            read_sitemap(raw, url, result)
         else:
-            _rss(root, url, result)
+            read_feed(raw, url, content_type, result)
     except Exception as exc:  # a parser bug must not stop a crawl; it is reported instead
         result.errors.append(f"{type(exc).__name__}: {exc}")
-    result.entries = [e for e in _dedupe(result.entries) if _site_ok(e.url, allowed_domains)]
-    result.follow = [u for u in dict.fromkeys(result.follow) if _site_ok(u, allowed_domains)]
+    entries = _dedupe(result.entries)
+    follow = list(dict.fromkeys(result.follow))
+    result.entries = [e for e in entries if _site_ok(e.url, allowed_domains)]
+    result.follow = [u for u in follow if _site_ok(u, allowed_domains)]
+    result.offsite = len(entries) - len(result.entries) + len(follow) - len(result.follow)
     return result
 
 

@@ -13,11 +13,21 @@ from typing import Any
 
 @dataclass(slots=True)
 class FeedEntry:
-    """One link found in a feed or sitemap."""
+    """One link found in a feed, sitemap or listing page, with the dates the list states for it.
+
+    `published_at` is a publication date only (RSS pubDate / dc:date, Atom published, Google News
+    publication_date); a last-modified date (sitemap lastmod, Atom updated) goes to `modified_at`.
+    `published_at_raw` is the publication date string as the list wrote it, and `date_source`
+    names the element it came from ("rss:pubDate", "news:publication_date", ...): date evidence
+    for the article, independent of the page itself.
+    """
 
     url: str
     title: str | None = None
     published_at: datetime | None = None  # timezone-aware UTC when known
+    modified_at: datetime | None = None  # timezone-aware UTC when known
+    published_at_raw: str | None = None
+    date_source: str | None = None
 
 
 @dataclass(slots=True)
@@ -27,7 +37,11 @@ class DiscoveryResult:
     kind: str  # rss | atom | sitemap | sitemapindex | html | unknown
     entries: list[FeedEntry] = field(default_factory=list)  # article candidates
     follow: list[str] = field(default_factory=list)  # further discovery pages (sub-sitemaps, next listing pages)
+    # the page could not be read (nothing, or not all that it holds, came out of it)
     errors: list[str] = field(default_factory=list)
+    # the page was read leniently: malformed XML, a lying encoding, an item without a link
+    warnings: list[str] = field(default_factory=list)
+    offsite: int = 0  # entries and follow links dropped because they lead off the allowed domains
 
 
 @dataclass(slots=True)
@@ -84,6 +98,11 @@ class TelegramPost:
     video_thumbnails: list[str] = field(default_factory=list)  # still images of the videos
     link_preview_image: str | None = None
     poll: dict[str, Any] | None = None  # question, type, options [{text, percent}]
+    # a video inside a link preview belongs to the preview (its still goes to link_preview_image)
+    link_preview_video: str | None = None
+    voice: dict[str, Any] | None = None  # url, duration ("0:37")
+    sticker: dict[str, Any] | None = None  # image, emoji
+    location: dict[str, Any] | None = None  # url (the map link), latitude, longitude, image
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,3 +128,6 @@ class TelegramPage:
     # element children of the message history container (None: no container found). A page with
     # no posts is a truly empty channel only when this is 0; otherwise its markup was not understood.
     history_blocks: int | None = None
+    # Telegram's "No posts found" placeholder: past a channel's first post, and what t.me/s serves a
+    # client it throttles. Not a markup change.
+    no_posts_found: bool = False

@@ -167,30 +167,87 @@ def _is_edited(msg: lxml.html.HtmlElement) -> bool:
     return False
 
 
+def _in_preview(el: lxml.html.HtmlElement) -> bool:
+    return any("tgme_widget_message_link_preview" in _classes(a) for a in el.iterancestors())
+
+
 def _videos(msg: lxml.html.HtmlElement) -> list[str]:
+    """The post's own videos; a video inside a link preview is the linked page's, not the post's."""
     urls: list[str] = []
     for player in msg.cssselect(".tgme_widget_message_video_player"):
+        if _in_preview(player):
+            continue
         video = _first(player, "video[src]")
         src = video.get("src") if video is not None else None
         url = src or player.get("href")
         if url:
             urls.append(url)
     for video in msg.cssselect("video[src]"):
-        urls.append(video.get("src"))
+        if not _in_preview(video):
+            urls.append(video.get("src"))
     return list(dict.fromkeys(u.strip() for u in urls if u and u.strip()))
 
 
 def _video_thumbnails(msg: lxml.html.HtmlElement) -> list[str]:
-    urls = [_bg_url(el) for el in msg.cssselect(".tgme_widget_message_video_thumb, .tgme_widget_message_roundvideo_thumb")]
+    urls = [_bg_url(el) for el in msg.cssselect(".tgme_widget_message_video_thumb, .tgme_widget_message_roundvideo_thumb")
+            if not _in_preview(el)]
     return list(dict.fromkeys(u for u in urls if u))
 
 
 def _link_preview_image(msg: lxml.html.HtmlElement) -> str | None:
+    # a preview of a video page shows the video's still where other previews show an image
     for el in msg.cssselect("a.tgme_widget_message_link_preview .link_preview_image, "
-                            "a.tgme_widget_message_link_preview .link_preview_right_image"):
+                            "a.tgme_widget_message_link_preview .link_preview_right_image, "
+                            "a.tgme_widget_message_link_preview .link_preview_video_thumb"):
         if url := _bg_url(el):
             return url
     return None
+
+
+def _link_preview_video(msg: lxml.html.HtmlElement) -> str | None:
+    for video in msg.cssselect("a.tgme_widget_message_link_preview video[src]"):
+        if src := (video.get("src") or "").strip():
+            return src
+    return None
+
+
+def _voice(msg: lxml.html.HtmlElement) -> dict | None:
+    player = _first(msg, ".tgme_widget_message_voice_player")
+    audio = _first(msg, "audio.tgme_widget_message_voice, audio[src]") if player is not None else None
+    if player is None and audio is None:
+        return None
+    return {"url": (audio.get("src") or "").strip() if audio is not None else "",
+            "duration": _text_of(_first(player, ".tgme_widget_message_voice_duration")) or ""}
+
+
+def _sticker(msg: lxml.html.HtmlElement) -> dict | None:
+    el = _first(msg, ".tgme_widget_message_sticker")
+    if el is None:
+        wrap = _first(msg, ".tgme_widget_message_sticker_wrap")
+        if wrap is None:
+            return None
+        el = _first(wrap, "img, i, picture, video") if len(wrap) else wrap
+    image = (_bg_url(el) or el.get("data-webp") or el.get("src") or "") if el is not None else ""
+    return {"image": image.strip(), "emoji": (el.get("data-sticker-emoji") or "") if el is not None else ""}
+
+
+_LATLON_RE = re.compile(r"(-?\d{1,2}(?:\.\d+)?),\s*(-?\d{1,3}(?:\.\d+)?)")
+
+
+def _location(msg: lxml.html.HtmlElement) -> dict | None:
+    wrap = _first(msg, "a.tgme_widget_message_location_wrap")
+    if wrap is None:
+        return None
+    href = (wrap.get("href") or "").strip()
+    found = {"url": href, "latitude": None, "longitude": None, "image": None}
+    for values in parse_qs(urlsplit(href).query).values():
+        m = _LATLON_RE.fullmatch(values[0].strip()) if values else None
+        if m:
+            found["latitude"], found["longitude"] = float(m.group(1)), float(m.group(2))
+            break
+    image_el = _first(wrap, ".tgme_widget_message_location")
+    found["image"] = _bg_url(image_el) if image_el is not None else None
+    return found
 
 
 def _poll(msg: lxml.html.HtmlElement) -> dict | None:
@@ -272,8 +329,12 @@ def _read_post(msg: lxml.html.HtmlElement, page_url: str = "") -> TelegramPost:
     ]
     post.link_preview = _link_preview(msg)
     post.link_preview_image = _link_preview_image(msg)
+    post.link_preview_video = _link_preview_video(msg)
+    if post.link_preview is not None and post.link_preview_video:
+        post.link_preview["video"] = post.link_preview_video
     post.video_thumbnails = _video_thumbnails(msg)
     post.poll = _poll(msg)
+    post.voice, post.sticker, post.location = _voice(msg), _sticker(msg), _location(msg)
     post.hashtags = list(dict.fromkeys("#" + tag for tag in _HASHTAG_RE.findall(post.text)))
     post.is_service = "service_message" in _classes(msg)
     # media URLs are absolute on t.me (a CDN); a mirror may serve them relative to itself
@@ -283,6 +344,10 @@ def _read_post(msg: lxml.html.HtmlElement, page_url: str = "") -> TelegramPost:
     if post.link_preview_image:
         post.link_preview_image = urljoin(page_url, post.link_preview_image)
     return post
+
+
+def _no_posts_found(history: lxml.html.HtmlElement | None, doc: lxml.html.HtmlElement) -> bool:
+    return bool((history if history is not None else doc).cssselect(".tme_no_messages_found"))
 
 
 def _channel_from_url(url: str) -> str | None:
@@ -342,12 +407,15 @@ def parse_channel_page(body: bytes, url: str) -> TelegramPage:
 
     page = TelegramPage(channel=_channel_info(doc, url), before=_before(doc))
     history = _first(doc, ".tgme_channel_history, .js-message_history")
+    page.no_posts_found = _no_posts_found(history, doc)
     if history is not None:
-        # the "load more" links are not content: an empty channel still has them
+        # the "load more" links are not content: an empty channel still has them; nor is the
+        # "No posts found" placeholder
         page.history_blocks = sum(1 for child in history if isinstance(child.tag, str)
-                                  and "js-messages_more_wrap" not in _classes(child))
+                                  and "js-messages_more_wrap" not in _classes(child)
+                                  and not child.cssselect(".tme_no_messages_found"))
     messages = doc.cssselect("div.tgme_widget_message")
-    if not messages:
+    if not messages and not page.no_posts_found:
         page.warnings.append("no message blocks found")
     for index, msg in enumerate(messages):
         try:

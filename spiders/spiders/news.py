@@ -17,12 +17,17 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import StopDownload
 
+from kronika.spiders.outcomes import count_error, count_failure, count_skip
 from kronika.spiders.parsers.discovery import parse_discovery
 from kronika.spiders.urls import canonicalize_url, matches_any
 
 # What an article page may be served as; anything else is dropped after its headers, unless the
 # source sets fetch_non_html. No Content-Type at all is let through (the body is sniffed later).
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _content_type(headers) -> str:
+    return headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
 
 
 class NewsSpider(scrapy.Spider):
@@ -72,13 +77,13 @@ class NewsSpider(scrapy.Spider):
         self._seen.add(url)
         if not recapture:
             if (self.allow and not matches_any(url, self.allow)) or matches_any(url, self.deny):
-                stats.inc_value("kronika/filtered/url_pattern")
+                count_skip(stats, "url_rule")
                 return None
             if self.max_age and published_at and published_at < datetime.now(timezone.utc) - self.max_age:
-                stats.inc_value("kronika/filtered/too_old")
+                count_skip(stats, "too_old")
                 return None
         if self.articles_scheduled >= self.max_pages:
-            stats.inc_value("kronika/articles_over_limit")
+            count_skip(stats, "max_pages")
             return None
         self.articles_scheduled += 1
         stats.inc_value("kronika/articles_recaptured" if recapture else "kronika/articles_scheduled")
@@ -93,19 +98,29 @@ class NewsSpider(scrapy.Spider):
     def parse_discovery(self, response):
         stats = self.crawler.stats
         if response.status != 200:
-            stats.inc_value("kronika/errors")
-            stats.inc_value("kronika/errors/discovery_status")
+            count_error(stats, "http_5xx" if response.status >= 500 else "discovery_status")
             self.logger.error("discovery page %s answered %s", response.url, response.status)
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         result = parse_discovery(response.body, response.url, content_type, self.allowed_domains)
         stats.inc_value(f"kronika/discovery/{result.kind}")
+        for warning in result.warnings:
+            # read leniently: the page counted, what was wrong with it is counted too
+            stats.inc_value("kronika/discovery/warnings")
+            self.logger.warning("discovery page %s: %s", response.url, warning)
         for error in result.errors:
-            stats.inc_value("kronika/errors")
-            stats.inc_value("kronika/errors/discovery_parse")
+            count_error(stats, "discovery_parse")
             self.logger.error("discovery page %s: %s", response.url, error)
+        if result.offsite:
+            count_skip(stats, "offsite", result.offsite)
+        if not result.errors and result.kind == "html" and not result.entries and not result.follow:
+            # a "listing" without one article link or next page: an error page served with 200, a
+            # login wall, a page built by scripts; the outlet's news did not reach us
+            count_error(stats, "discovery_empty")
+            self.logger.error("discovery page %s: an HTML page with no article links and no next page",
+                              response.url)
         for entry in result.entries:
-            request = self._article_request(entry.url, entry.published_at)
+            request = self._article_request(entry.url, entry.published_at or entry.modified_at)
             if request is not None:
                 yield request
         depth = response.meta.get("kronika_depth", 0)
@@ -116,27 +131,46 @@ class NewsSpider(scrapy.Spider):
                                      meta={"kronika_role": "discovery", "kronika_depth": depth + 1})
 
     def parse_article(self, response):
-        self.crawler.stats.inc_value(f"kronika/article_status/{response.status}")
-        if response.status >= 500 or response.status == 429:
-            self.crawler.stats.inc_value("kronika/errors")
+        # the final response of any redirects: every decision about the article is taken here
+        stats = self.crawler.stats
+        stats.inc_value(f"kronika/article_status/{response.status}")
+        if response.status >= 500:
+            count_error(stats, "http_5xx")
             self.logger.error("article %s answered %s after retries", response.url, response.status)
+        elif response.status == 429:
+            count_error(stats, "http_429")
+            self.logger.error("article %s answered %s after retries", response.url, response.status)
+        elif 300 <= response.status < 400:
+            # a redirect that could not be followed (no Location): nothing arrived
+            count_error(stats, "bad_redirect")
+            self.logger.error("article %s answered %s without a usable Location", response.url, response.status)
+        elif not self.fetch_non_html and (kind := _content_type(response.headers)) and kind not in HTML_TYPES:
+            # (a response the header check let through, e.g. one with a Location but no redirect status)
+            count_skip(stats, "non_html")
+            self.logger.info("skipped %s: %s is not HTML (set fetch_non_html to keep it)", response.url, kind)
 
     # ---- politeness and safety
 
     def on_headers(self, headers, body_length, request, spider):
-        """Drop a non-HTML article response before its body is downloaded (and so archived)."""
+        """Drop a non-HTML article response before its body is downloaded (and so archived).
+
+        Redirects pass whatever they are served as (a 301 often says text/plain or nothing at all):
+        only the final response of a chain is judged. The signal carries no status, so a redirect
+        is told by its Location header.
+        """
         if self.fetch_non_html or request.meta.get("kronika_role") != "article":
             return
-        content_type = headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if headers.get(b"Location"):
+            return
+        content_type = _content_type(headers)
         if content_type and content_type not in HTML_TYPES:
-            self.crawler.stats.inc_value("kronika/skipped_non_html")
             self.logger.info("skipped %s: %s is not HTML (set fetch_non_html to keep it)",
                              request.url, content_type)
-            raise StopDownload(fail=True)
+            raise StopDownload(fail=True)  # counted as a skip (non_html) in on_error
 
     def on_error(self, failure):
-        if failure.check(StopDownload):
-            return  # a deliberate skip (non-HTML), counted in on_headers
-        self.crawler.stats.inc_value("kronika/errors")
-        self.crawler.stats.inc_value(f"kronika/errors/{failure.type.__name__}")
-        self.logger.error("%s: %s", failure.request.url, failure.getErrorMessage())
+        kind, word = count_failure(self.crawler.stats, failure.value)
+        if kind == "skip":
+            self.logger.info("skipped %s (%s): %s", failure.request.url, word, failure.getErrorMessage())
+        else:
+            self.logger.error("%s (%s): %s", failure.request.url, word, failure.getErrorMessage())

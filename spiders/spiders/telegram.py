@@ -10,9 +10,17 @@ profile (archived, role "profile") only to say which case it is (preview disable
 channel), records the reason in the stats and closes with `channel_unavailable`, so the run is a
 clear per-source failure and nothing is parsed from a page that is not the channel's.
 
-With `media` set to "thumbnails" (photos, video stills, link-preview images) or "all" (also the
-video files), each post's media are fetched as further requests (role "media"), archived like
-every exchange; URLs archived by an earlier run are not fetched again.
+With `media` set to "thumbnails" (photos, video stills, link-preview images, stickers, location
+maps) or "all" (also the video files, a link preview's video and voice messages), each post's
+media are fetched as further requests (role "media"), archived like every exchange; URLs
+archived by an earlier run are not fetched again.
+
+Telegram answers a client it throttles with a normal-looking page that says "No posts found".
+Where posts are expected (an older page the previous one pointed to, or a channel with posts
+already stored) the page is asked again after a back-off (KRONIKA_TELEGRAM_THROTTLE_RETRIES times,
+waiting KRONIKA_TELEGRAM_THROTTLE_DELAY seconds, doubled each time); if it persists the walk stops
+there and the run counts it as throttling (`kronika/telegram/throttled`, error cause `throttled`),
+not as a markup change. Every attempt is archived.
 """
 from __future__ import annotations
 
@@ -25,7 +33,10 @@ import lxml.etree
 import lxml.html
 import scrapy
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
 
+from kronika.spiders.outcomes import count_error, count_failure
 from kronika.spiders.parsers.records import TelegramPost
 from kronika.spiders.parsers.telegram import page_is_unreadable, parse_channel_page
 
@@ -40,8 +51,10 @@ def media_urls(post: TelegramPost, media: str) -> list[str]:
     urls = [*post.photos, *post.video_thumbnails]
     if post.link_preview_image:
         urls.append(post.link_preview_image)
+    urls += [m["image"] for m in (post.sticker, post.location) if m and m.get("image")]
     if media == "all":
         urls += post.videos
+        urls += [u for u in (post.link_preview_video, (post.voice or {}).get("url")) if u]
     return [u for u in dict.fromkeys(urls) if u.startswith(("http://", "https://"))]
 
 
@@ -64,15 +77,60 @@ class TelegramSpider(scrapy.Spider):
         known = json.loads(Path(known_media_file).read_text(encoding="utf-8")) if known_media_file else []
         self.seen_media: set[str] = set(known)
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.throttle_retries = crawler.settings.getint("KRONIKA_TELEGRAM_THROTTLE_RETRIES", 3)
+        spider.throttle_delay = crawler.settings.getfloat("KRONIKA_TELEGRAM_THROTTLE_DELAY", 30.0)
+        return spider
+
     async def start(self):
         yield self._page_request(self.channel_url, 1)
 
-    def _page_request(self, url: str, page_number: int) -> scrapy.Request:
+    def _page_request(self, url: str, page_number: int, throttled: int = 0) -> scrapy.Request:
         # dont_redirect: a redirect away from the preview is the answer, not a hop to follow blindly
-        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error,
-                              meta={"kronika_role": "channel", "kronika_page": page_number, "dont_redirect": True})
+        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, dont_filter=throttled > 0,
+                              meta={"kronika_role": "channel", "kronika_page": page_number, "dont_redirect": True,
+                                    "kronika_throttled": throttled})
 
-    def parse_page(self, response):
+    async def parse_page(self, response):
+        """One channel page; an async generator so that a throttled page can wait and be asked again."""
+        page_number = response.meta.get("kronika_page", 1)
+        attempt = response.meta.get("kronika_throttled", 0)
+        if response.status == 200 and self._looks_throttled(response, page_number):
+            if attempt < self.throttle_retries:
+                wait = self.throttle_delay * 2 ** attempt
+                self.crawler.stats.inc_value("kronika/telegram/throttle_retries")
+                self.logger.warning("channel %s: %s says \"No posts found\" where posts are expected (throttled?): "
+                                    "asking again in %.1fs (attempt %d of %d)", self.channel, response.url, wait,
+                                    attempt + 1, self.throttle_retries)
+                from twisted.internet import reactor  # the running one (importing it early would install one)
+
+                # only this page waits (the walk is one page after another); media requests go on
+                await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+                yield self._page_request(response.url, page_number, throttled=attempt + 1)
+                return
+            self.crawler.stats.inc_value("kronika/telegram/throttled")
+            count_error(self.crawler.stats, "throttled")
+            self.logger.error("channel %s: THROTTLED: %s still says \"No posts found\" after %d attempts; the walk "
+                              "stops here and the next run goes on from the posts stored", self.channel,
+                              response.url, attempt + 1)
+            return
+        for request in self._parse_page(response):
+            yield request
+
+    def _looks_throttled(self, response, page_number: int) -> bool:
+        """A "No posts found" page where posts are expected."""
+        if b"tme_no_messages_found" not in response.body:
+            return False
+        page = parse_channel_page(response.body, response.url)
+        if page.posts or not page.no_posts_found:
+            return False
+        # an older page the previous one pointed to has posts; so does the first page of a channel
+        # whose posts are stored (stop_at_post_id). A first run's first page may be a channel with none.
+        return page_number > 1 or self.stop_at_post_id is not None
+
+    def _parse_page(self, response):
         stats = self.crawler.stats
         page_number = response.meta.get("kronika_page", 1)
         if response.status in REDIRECTS:
@@ -88,7 +146,8 @@ class TelegramSpider(scrapy.Spider):
             self._unavailable("not_found", f"no such channel: {response.url} answered 404")
             return
         if response.status != 200:
-            stats.inc_value("kronika/errors")
+            count_error(stats, "http_5xx" if response.status >= 500 else
+                        "http_429" if response.status == 429 else "telegram_status")
             self.logger.error("channel %s: %s answered %s", self.channel, response.url, response.status)
             return
 
@@ -101,10 +160,14 @@ class TelegramSpider(scrapy.Spider):
         if page.channel.subscribers is not None and page_number == 1:
             stats.set_value("kronika/telegram/subscribers", page.channel.subscribers)
         if not page.posts:
-            if response.body.strip() and page_is_unreadable(page):
+            if page.no_posts_found:
+                stats.inc_value("kronika/telegram/no_posts_found")
+                self.logger.warning("channel %s: %s says \"No posts found\" (a channel without posts yet)",
+                                    self.channel, response.url)
+            elif response.body.strip() and page_is_unreadable(page):
                 # the page is there but nothing could be read from it: Telegram's markup changed
                 stats.inc_value("kronika/telegram/empty_pages")
-                stats.inc_value("kronika/errors")
+                count_error(stats, "telegram_markup")
                 self.logger.error("channel %s: MARKUP CHANGED? %s (%d bytes) yielded no posts; the parser "
                                   "needs updating (%s)", self.channel, response.url, len(response.body),
                                   "; ".join(page.warnings) or "no warning")
@@ -156,7 +219,7 @@ class TelegramSpider(scrapy.Spider):
 
     def _unavailable(self, reason: str, message: str) -> None:
         stats = self.crawler.stats
-        stats.inc_value("kronika/errors")
+        count_error(stats, "channel_unavailable")
         stats.set_value(f"kronika/telegram/{reason}", 1)
         stats.set_value("kronika/telegram/unavailable", message)
         self.logger.error("channel %s: %s", self.channel, message)
@@ -177,5 +240,6 @@ class TelegramSpider(scrapy.Spider):
         self.logger.warning("media %s: %s", failure.request.url, failure.getErrorMessage())
 
     def on_error(self, failure):
-        self.crawler.stats.inc_value("kronika/errors")
-        self.logger.error("%s: %s", failure.request.url, failure.getErrorMessage())
+        kind, word = count_failure(self.crawler.stats, failure.value)
+        log = self.logger.info if kind == "skip" else self.logger.error
+        log("%s (%s): %s", failure.request.url, word, failure.getErrorMessage())

@@ -224,6 +224,10 @@ class TelegramPost(Base):
     views_granularity: Mapped[int | None] = mapped_column(BigInteger)
     # the channel-page capture that showed the post missing (deleted_at is its time)
     deleted_capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    # a voice message {url, duration}, a sticker {image, emoji}, a location {url, latitude, longitude, image}
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sticker: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TelegramPostVersion(Base):

@@ -9,6 +9,7 @@ never at the cost of the good pages of the same crawl.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -44,12 +45,12 @@ def _path(slug: str) -> str:
 
 CASES = [
     # ---- feeds and sitemaps (start URLs)
-    Row("feed-billion-laughs.xml", log="Maximum entity amplification"),
-    Row("feed-xxe-file.xml", stored=hostile.companion_path("feed-xxe-file.xml"), log="feed item without a link"),
+    Row("feed-billion-laughs.xml", log="DOCTYPE with entity declarations ignored"),
+    Row("feed-xxe-file.xml", stored=hostile.companion_path("feed-xxe-file.xml"), log="feed item with an unreadable link"),
     Row("feed-xxe-remote-dtd.xml", stored=hostile.companion_path("feed-xxe-remote-dtd.xml")),
     Row("sitemap-xxe-file.xml", stored=hostile.companion_path("sitemap-xxe-file.xml")),
     Row("sitemap-billion-laughs.xml", stored=hostile.companion_path("sitemap-billion-laughs.xml"),
-        log="Maximum entity amplification"),
+        log="DOCTYPE with entity declarations ignored"),
     Row("sitemap-gzip-bomb.xml.gz", log="gzip body expands beyond the limit"),
     Row("sitemap-encoding-bomb.xml", log="exceeded DOWNLOAD_MAXSIZE"),
     Row("sitemap-index-loop.xml", max_hits=1, log="answered 404", named="no-such-sitemap.xml"),
@@ -194,6 +195,14 @@ def test_the_run_goes_on_and_the_good_pages_are_all_stored(crawled: Crawled):
         assert BASE + hostile.control_path(n) in crawled.articles
     # every failure above was a counted, logged error, not an exception in the spider or extract
     assert crawled.stats["kronika/errors"] >= 20
+    # counted by cause, snake_case, and the causes add up to the total
+    causes = {k.rpartition("/")[2]: v for k, v in crawled.stats.items() if k.startswith("kronika/errors/")}
+    assert sum(causes.values()) == crawled.stats["kronika/errors"]
+    assert all(re.fullmatch(r"[a-z0-9_]+", cause) for cause in causes), causes
+    assert causes["timeout"] >= 2 and causes["http_5xx"] >= 1 and causes["too_large"] >= 3, causes
+    assert causes["truncated"] >= 1 and causes["too_many_redirects"] >= 1, causes
+    # the non-HTML articles are skips, not errors
+    assert crawled.stats["kronika/skipped/non_html"] >= 2
     assert "Spider error processing" not in crawled.log and "Traceback" not in crawled.log
     assert crawled.extract_counts["unreadable_records"] == 2  # the encoded gzip bomb, the corrupt gzip
     assert crawled.extract_counts["articles_without_text"] >= 1  # the empty body
