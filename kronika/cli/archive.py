@@ -171,13 +171,16 @@ def wacz(out: str, source: str | None, since: str | None, until: str | None, tit
 @click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @one_line_errors
 def replay(port: int, bind: str) -> None:
-    """Browse the archive in pywb: each source is a collection, at /<source>/<timestamp>/<url>.
+    """Browse the archive in pywb: each source is a collection, and `all` spans every source.
 
+    A capture replays at /<collection>/<timestamp>/<url>, with the 14-digit timestamp that
+    `kronika history` and the web view show (a prefix such as 2026 finds the closest capture).
     Needs pywb (`make pywb` installs it into .venv-pywb; or set KRONIKA_PYWB to its `wayback`).
+    Point `kronika serve --replay-url` at the address it prints to link every capture to it.
 
     \b
     Example: kronika replay --port 8080, then open
-    http://127.0.0.1:8080/riverside-herald/2026/http://mirror.kronika.test/herald/rss.xml
+    http://127.0.0.1:8080/all/2026/http://mirror.kronika.test/herald/rss.xml
     """
     from kronika.storage.warc import replay as pywb
 
@@ -189,8 +192,10 @@ def replay(port: int, bind: str) -> None:
         console.print(f"copying the archive from {archive} for pywb (it reads local files only)…")
         archive = pywb.local_copy(archive, work_dir / "archive")
     process = pywb.start(archive, work_dir, port, bind, wayback=wayback)
-    names = ", ".join(pywb.collections(archive))
-    console.print(f"pywb on http://{bind}:{port}/ — collections: {names} (Ctrl-C stops)")
+    names = [name for name in pywb.collections(archive) if name != pywb.ALL]
+    console.print(f"pywb on http://{bind}:{port}/ — collections: {pywb.ALL} (every source), {', '.join(names)}; "
+                  f"a capture is at http://{bind}:{port}/<collection>/<YYYYMMDDhhmmss>/<url> (Ctrl-C stops)",
+                  highlight=False, soft_wrap=True)
     # stopping `kronika replay` stops pywb with it, whether by Ctrl-C or by a service manager's SIGTERM
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from kronika import browse
 from kronika.settings import Environment
-from kronika.storage.db.models import Article, Source, TelegramPost
+from kronika.storage.db.models import Article, Capture, Source, TelegramPost
 from kronika.storage.db.readonly import read_only_engine
 
 PER_PAGE = 50
@@ -67,6 +67,16 @@ def _page_number(request: Request) -> int:
         raise HTTPException(400, "page must be a number") from None
 
 
+def _with_capture_urls(session: Session, versions: list[dict]) -> list[dict]:
+    """Each version's capture URL: what was fetched (a post's channel page, an article's redirect
+    target), which is what pywb replays, rather than the article's or post's own URL."""
+    ids = [v["capture_id"] for v in versions]
+    urls = dict(session.execute(select(Capture.id, Capture.url).where(Capture.id.in_(ids))).all()) if ids else {}
+    for version in versions:
+        version["capture_url"] = urls.get(version["capture_id"])
+    return versions
+
+
 def _timestamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
@@ -80,6 +90,7 @@ class WebView:
         self.templates = Templates(loader=PackageLoader("kronika.web", "templates"),
                                    autoescape=select_autoescape(default=True, default_for_string=True))
         self.templates.filters["ts"] = _timestamp
+        self.templates.filters["ts14"] = lambda value: value.strftime("%Y%m%d%H%M%S") if value else ""
         self.templates.globals["replay_link"] = self.replay_link
 
     @contextmanager
@@ -95,10 +106,13 @@ class WebView:
         html = self.templates.get_template(name).render(request=request, link=link, **context)
         return HTMLResponse(html, status_code=status)
 
-    def replay_link(self, url: str, captured_at: datetime) -> str | None:
+    def replay_link(self, source: str, url: str, captured_at: datetime) -> str | None:
+        """The capture in pywb (`kronika replay`): its source's collection, 14-digit timestamp, URL."""
         if not self.replay_url:
             return None
-        return f"{self.replay_url}/{captured_at:%Y%m%d%H%M%S}/{url}"
+        from kronika.storage.warc.replay import replay_path
+
+        return f"{self.replay_url}/{replay_path(source, captured_at, url)}"
 
     def pager(self, session: Session, request: Request, stmt) -> dict:
         page = _page_number(request)
@@ -140,7 +154,7 @@ class WebView:
             article = session.get(Article, request.path_params["article_id"])
             if article is None:
                 raise HTTPException(404, "no such article")
-            versions = browse.article_versions(session, article.id)
+            versions = _with_capture_urls(session, browse.article_versions(session, article.id))
             item = browse.article_dict(article)
         old, new = self._pair(request, versions)
         diff = {"title": browse.word_diff(old["title"], new["title"]),
@@ -174,7 +188,7 @@ class WebView:
             post = session.get(TelegramPost, request.path_params["post_id"])
             if post is None:
                 raise HTTPException(404, "no such post")
-            versions = browse.post_versions(session, post.id)
+            versions = _with_capture_urls(session, browse.post_versions(session, post.id))
             item = browse.post_dict(post)
         previous = None
         for version in versions:
