@@ -26,10 +26,11 @@ from starlette.routing import Route
 
 from kronika import browse
 from kronika.settings import Environment
-from kronika.storage.db.models import Article, Capture, Source, TelegramPost
+from kronika.storage.db.models import Article, Capture, CrawlRun, Source, TelegramPost
 from kronika.storage.db.readonly import read_only_engine
 
 PER_PAGE = 50
+FEED_ENTRIES = 50  # a feed reader polls often: the newest changes are enough
 # no script may run on any page: the app has none, and archived markup must never get to run
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "base-uri 'none'; frame-ancestors 'none'")
@@ -75,6 +76,48 @@ def _with_capture_urls(session: Session, versions: list[dict]) -> list[dict]:
     for version in versions:
         version["capture_url"] = urls.get(version["capture_id"])
     return versions
+
+
+def _side_by_side(old: dict, new: dict) -> list[tuple[str, list, list]]:
+    """The title (always) and every other changed field as (name, old runs, new runs): read across,
+    old | new, each side whole with the words that differ marked, rather than one interleaved line."""
+    rows = []
+    for name in ("title", *[f for f in browse.ARTICLE_FIELDS if f not in ("title", "text")]):
+        before, after = old.get(name), new.get(name)
+        if name != "title" and before == after:
+            continue
+        if name == "title":
+            runs = browse.word_diff(before, after)
+            rows.append((name, _joined([r for r in runs if r[0] != "+"]), _joined([r for r in runs if r[0] != "-"])))
+        else:
+            shown = [_timestamp(v) if isinstance(v, datetime) else ", ".join(v) if isinstance(v, list) else (v or "—")
+                     for v in (before, after)]
+            rows.append((name, [("-", shown[0])], [("+", shown[1])]))
+    return rows
+
+
+def _joined(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One side's runs with the spaces between two changed words marked too: one struck phrase, not
+    a struck word, a space, a struck word."""
+    out: list[tuple[str, str]] = []
+    for i, (op, text) in enumerate(runs):
+        between = op == "=" and not text.strip() and 0 < i < len(runs) - 1 and runs[i - 1][0] == runs[i + 1][0] != "="
+        op = runs[i - 1][0] if between else op
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+    return out
+
+
+def _time_param(request: Request, name: str) -> datetime | None:
+    from kronika.storage.warc.retrieve import parse_when
+
+    value = request.query_params.get(name, "").strip()
+    try:
+        return parse_when(value) if value else None
+    except ValueError as exc:
+        raise HTTPException(400, f"{name}: {exc}") from None
 
 
 def _timestamp(value: datetime | None) -> str:
@@ -157,7 +200,7 @@ class WebView:
             versions = _with_capture_urls(session, browse.article_versions(session, article.id))
             item = browse.article_dict(article)
         old, new = self._pair(request, versions)
-        diff = {"title": browse.word_diff(old["title"], new["title"]),
+        diff = {"fields": _side_by_side(old, new),
                 "text": browse.word_diff(old["text"], new["text"])} if old and new else None
         return self.render(request, "article.html", article=item, versions=versions, old=old, new=new, diff=diff)
 
@@ -197,6 +240,20 @@ class WebView:
         return self.render(request, "post.html", post=item, versions=versions)
 
     def capture(self, request: Request) -> Response:
+        """The capture's WARC record: where it is, its headers and digests, beside its body as text."""
+        from kronika.web.records import RecordMissing, load_capture
+
+        with self.session() as session:
+            try:
+                record = load_capture(session, self.env.archive_dir, request.path_params["capture_id"])
+            except RecordMissing as exc:
+                raise HTTPException(404, str(exc)) from None
+        if record is None:
+            raise HTTPException(404, "no such capture")
+        return self.render(request, "capture.html", record=record,
+                           replay=self.replay_link(record.source, record.url, record.captured_at))
+
+    def capture_body(self, request: Request) -> Response:
         """The archived response body as text/plain: a record to read, never a page to run."""
         from kronika.storage.warc.paths import archive_path
         from kronika.storage.warc.reader import read_response
@@ -220,6 +277,46 @@ class WebView:
             "X-Kronika-Warc-Record": f"{warc_path}@{capture.offset}",
             "X-Kronika-Target-Uri": capture.url, "X-Kronika-Captured-At": capture.captured_at.isoformat()})
 
+    def _source_or_404(self, session: Session, source: str | None) -> None:
+        if source and session.get(Source, source) is None:
+            known = list(session.scalars(select(Source.name).order_by(Source.name)))
+            raise HTTPException(404, f"no source named {source!r} (known: {', '.join(known) or 'none yet'})")
+
+    def changes(self, request: Request) -> Response:
+        """Recent changes across every source (or one), newest first, each linking to its diff."""
+        from kronika.changes import recent_changes
+
+        source = request.query_params.get("source") or None
+        since, page = _time_param(request, "since"), _page_number(request)
+        with self.session() as session:
+            self._source_or_404(session, source)
+            # one more than the page holds says whether there is a next page
+            found = recent_changes(session, since, None, source, limit=page * self.per_page + 1)
+            sources = list(session.scalars(select(Source.name).order_by(Source.name)))
+        rows = found[(page - 1) * self.per_page: page * self.per_page]
+        return self.render(request, "changes.html", changes=rows, source=source, sources=sources,
+                           since=request.query_params.get("since", ""), page=page,
+                           has_next=len(found) > page * self.per_page)
+
+    def changes_feed(self, request: Request) -> Response:
+        """The same as an Atom feed: /changes.atom for every source, /changes/<source>.atom for one."""
+        from urllib.parse import quote
+
+        from kronika.changes import recent_changes
+        from kronika.web.atom import MEDIA_TYPE, atom_feed
+
+        source = request.path_params.get("source")
+        with self.session() as session:
+            self._source_or_404(session, source)
+            found = recent_changes(session, source=source, limit=FEED_ENTRIES)
+            runs = select(func.max(CrawlRun.started_at))
+            newest_run = session.scalar(runs.where(CrawlRun.source == source) if source else runs)
+        body = atom_feed(found, base_url=str(request.base_url), self_path=request.url.path,
+                         page_path="/changes" + (f"?source={quote(source)}" if source else ""),
+                         title=f"Kronika: changes of {source}" if source else "Kronika: changes of every source",
+                         source=source, updated=newest_run)
+        return Response(body, media_type=MEDIA_TYPE)
+
     def stylesheet(self, request: Request) -> Response:
         css = resources.files("kronika.web").joinpath("templates/style.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
@@ -239,7 +336,11 @@ def create_app(env: Environment | None = None, replay_url: str | None = None, pe
         Route("/posts", view.posts, methods=["GET"]),
         Route("/posts/{post_id:int}", view.post, methods=["GET"]),
         Route("/channels/{channel}", view.posts, methods=["GET"]),
+        Route("/changes", view.changes, methods=["GET"]),
+        Route("/changes.atom", view.changes_feed, methods=["GET"]),
+        Route("/changes/{source}.atom", view.changes_feed, methods=["GET"]),
         Route("/capture/{capture_id:int}", view.capture, methods=["GET"]),
+        Route("/capture/{capture_id:int}/body", view.capture_body, methods=["GET"]),
         Route("/style.css", view.stylesheet, methods=["GET"]),
     ]
     @asynccontextmanager
