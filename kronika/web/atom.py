@@ -57,7 +57,12 @@ def content_html(change: Change) -> str:
         parts.append(f"<table><tr><th></th><th>old</th><th>new</th></tr>{rows}</table>")
     if change.excerpt:
         tags = {"-": "<del>{}</del>", "+": "<ins>{}</ins>", "=": "{}"}
-        parts.append("<p>" + "".join(tags[op].format(escape(text)) for op, text in change.excerpt) + "</p>")
+        runs, previous = [], "="
+        for op, text in change.excerpt:
+            # a removed word and the word that replaced it, apart even where a reader ignores styles
+            runs.append((" " if {op, previous} == {"-", "+"} else "") + tags[op].format(escape(text)))
+            previous = op
+        parts.append("<p>" + "".join(runs) + "</p>")
     return "\n".join(parts)
 
 
