@@ -84,7 +84,12 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
         if text and not text.endswith("\n"):
             out.write(b"\n")
     out.flush()
-    note = f"{found.capture['record_type']} of {found.capture['url']} at {found.capture['captured_at']}"
+    from datetime import datetime
+
+    from kronika.storage.warc.replay import timestamp14
+
+    stamp = timestamp14(datetime.fromisoformat(found.capture["captured_at"]))  # the form --at and replay take
+    note = f"{found.capture['record_type']} of {found.capture['url']} at {found.capture['captured_at']} ({stamp})"
     if found.payload_from:
         note += f", payload from {found.payload_from['captured_at']}"
     errors.print(f"[dim]{note} ({found.capture['warc_file']}@{found.capture['offset']})[/]", highlight=False,

@@ -188,7 +188,8 @@ def history(url: str, as_json: bool) -> None:
         return
     table = Table(title=url)
     # the 14-digit timestamp is the one to copy: `get --at`, pywb's /<source>/<timestamp>/<url>
-    for column in ("timestamp (UTC)", "type", "status", "payload digest", "WARC file", "offset", "run"):
+    table.add_column("timestamp (UTC)", no_wrap=True, min_width=14)  # never cut: it is there to be copied
+    for column in ("type", "status", "payload digest", "WARC file", "offset", "run"):
         table.add_column(column)
     for row in rows:
         table.add_row(row["timestamp"], row["record_type"], str(row["status"]), row["payload_digest"] or "",

@@ -71,6 +71,10 @@ def test_replay_from_the_default_archive_dir_serves_every_source_and_all(default
     assert history.exit_code == 0, history.output
     stamps = [row["timestamp"] for row in json.loads(history.output)]
     assert pywb.timestamp14(wanted[NEWS][1]) in stamps and all(len(s) == 14 and s.isdigit() for s in stamps)
+    table = CliRunner().invoke(main, ["history", wanted[NEWS][0]])
+    assert table.exit_code == 0 and pywb.timestamp14(wanted[NEWS][1]) in table.output
+    got = CliRunner().invoke(main, ["get", wanted[NEWS][0], "--at", pywb.timestamp14(wanted[NEWS][1]), "--headers"])
+    assert got.exit_code == 0 and f"({pywb.timestamp14(wanted[NEWS][1])})" in got.stderr
 
     port = _free_port()
     environ = {k: v for k, v in os.environ.items() if k not in ("KRONIKA_ARCHIVE_DIR", "KRONIKA_DATABASE_URL")}
