@@ -28,9 +28,12 @@ from kronika import browse
 from kronika.settings import Environment
 from kronika.storage.db.models import Article, Capture, CrawlRun, Source, TelegramPost
 from kronika.storage.db.readonly import read_only_engine
+from kronika.storage.warc.replay import timestamp14
+from kronika.web.diffs import side_by_side
 
 PER_PAGE = 50
 FEED_ENTRIES = 50  # a feed reader polls often: the newest changes are enough
+MAX_CHANGE_PAGES = 100  # further back, ask with until= (each page re-reads the newer ones)
 # no script may run on any page: the app has none, and archived markup must never get to run
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "base-uri 'none'; frame-ancestors 'none'")
@@ -78,38 +81,6 @@ def _with_capture_urls(session: Session, versions: list[dict]) -> list[dict]:
     return versions
 
 
-def _side_by_side(old: dict, new: dict) -> list[tuple[str, list, list]]:
-    """The title (always) and every other changed field as (name, old runs, new runs): read across,
-    old | new, each side whole with the words that differ marked, rather than one interleaved line."""
-    rows = []
-    for name in ("title", *[f for f in browse.ARTICLE_FIELDS if f not in ("title", "text")]):
-        before, after = old.get(name), new.get(name)
-        if name != "title" and before == after:
-            continue
-        if name == "title":
-            runs = browse.word_diff(before, after)
-            rows.append((name, _joined([r for r in runs if r[0] != "+"]), _joined([r for r in runs if r[0] != "-"])))
-        else:
-            shown = [_timestamp(v) if isinstance(v, datetime) else ", ".join(v) if isinstance(v, list) else (v or "—")
-                     for v in (before, after)]
-            rows.append((name, [("-", shown[0])], [("+", shown[1])]))
-    return rows
-
-
-def _joined(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """One side's runs with the spaces between two changed words marked too: one struck phrase, not
-    a struck word, a space, a struck word."""
-    out: list[tuple[str, str]] = []
-    for i, (op, text) in enumerate(runs):
-        between = op == "=" and not text.strip() and 0 < i < len(runs) - 1 and runs[i - 1][0] == runs[i + 1][0] != "="
-        op = runs[i - 1][0] if between else op
-        if out and out[-1][0] == op:
-            out[-1] = (op, out[-1][1] + text)
-        else:
-            out.append((op, text))
-    return out
-
-
 def _time_param(request: Request, name: str) -> datetime | None:
     from kronika.storage.warc.retrieve import parse_when
 
@@ -133,7 +104,7 @@ class WebView:
         self.templates = Templates(loader=PackageLoader("kronika.web", "templates"),
                                    autoescape=select_autoescape(default=True, default_for_string=True))
         self.templates.filters["ts"] = _timestamp
-        self.templates.filters["ts14"] = lambda value: value.strftime("%Y%m%d%H%M%S") if value else ""
+        self.templates.filters["ts14"] = lambda value: timestamp14(value) if value else ""
         self.templates.globals["replay_link"] = self.replay_link
 
     @contextmanager
@@ -153,9 +124,7 @@ class WebView:
         """The capture in pywb (`kronika replay`): its source's collection, 14-digit timestamp, URL."""
         if not self.replay_url:
             return None
-        from kronika.storage.warc.replay import replay_path
-
-        return f"{self.replay_url}/{replay_path(source, captured_at, url)}"
+        return f"{self.replay_url}/{source}/{timestamp14(captured_at)}/{url}"
 
     def pager(self, session: Session, request: Request, stmt) -> dict:
         page = _page_number(request)
@@ -200,7 +169,7 @@ class WebView:
             versions = _with_capture_urls(session, browse.article_versions(session, article.id))
             item = browse.article_dict(article)
         old, new = self._pair(request, versions)
-        diff = {"fields": _side_by_side(old, new),
+        diff = {"fields": side_by_side(old, new),
                 "text": browse.word_diff(old["text"], new["text"])} if old and new else None
         return self.render(request, "article.html", article=item, versions=versions, old=old, new=new, diff=diff)
 
@@ -287,11 +256,13 @@ class WebView:
         from kronika.changes import recent_changes
 
         source = request.query_params.get("source") or None
-        since, page = _time_param(request, "since"), _page_number(request)
+        since, until, page = _time_param(request, "since"), _time_param(request, "until"), _page_number(request)
+        if page > MAX_CHANGE_PAGES:
+            raise HTTPException(400, f"page {page} is too far back: add until=<a time> to start from there")
         with self.session() as session:
             self._source_or_404(session, source)
             # one more than the page holds says whether there is a next page
-            found = recent_changes(session, since, None, source, limit=page * self.per_page + 1)
+            found = recent_changes(session, since, until, source, limit=page * self.per_page + 1)
             sources = list(session.scalars(select(Source.name).order_by(Source.name)))
         rows = found[(page - 1) * self.per_page: page * self.per_page]
         return self.render(request, "changes.html", changes=rows, source=source, sources=sources,

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 from kronika.browse import word_diff
 from kronika.changes import ARTICLE_EDITED, Change, excerpt
-from kronika.web import _joined
 from kronika.web.atom import ATOM, atom_feed, content_html
+from kronika.web.diffs import joined_runs
 
 WHEN = datetime(2026, 1, 14, 9, 30, tzinfo=timezone.utc)
 
@@ -32,8 +32,8 @@ def test_an_excerpt_is_cut_at_its_length_limit():
 
 def test_one_side_of_a_title_diff_reads_as_the_title_with_the_changed_phrase_marked():
     runs = word_diff("Missile strike hits residential district", "Missile strike on Zarichansk: 21 injured")
-    old_side = _joined([r for r in runs if r[0] != "+"])
-    new_side = _joined([r for r in runs if r[0] != "-"])
+    old_side = joined_runs([r for r in runs if r[0] != "+"])
+    new_side = joined_runs([r for r in runs if r[0] != "-"])
     assert old_side == [("=", "Missile strike "), ("-", "hits residential district")]
     assert new_side == [("=", "Missile strike "), ("+", "on Zarichansk: 21 injured")]
     assert "".join(t for _, t in new_side) == "Missile strike on Zarichansk: 21 injured"
