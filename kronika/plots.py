@@ -6,7 +6,6 @@ ValueError when there is nothing to draw rather than writing an empty picture.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +113,7 @@ def plot_versions(session: Session, out: Path, source: str | None = None, top: i
     labels = [((a.title or a.url)[:60] + ("…" if len(a.title or a.url) > 60 else "")) for a in ranked][::-1]
     bars.barh(range(len(ranked)), [a.versions for a in ranked][::-1], color="#4c72b0")
     bars.set_yticks(range(len(ranked)), labels, fontsize=7)
-    bars.set_xlabel("versions")
+    bars.set_xlabel("versions (captures with different content)")
     bars.set_title(f"Most rewritten articles{f' ({source})' if source else ''}")
     counts = Counter(a.versions for a in articles)
     histogram.bar(list(counts), list(counts.values()), color="#dd8452")
@@ -122,6 +121,11 @@ def plot_versions(session: Session, out: Path, source: str | None = None, top: i
     histogram.set_ylabel("articles")
     histogram.set_title(f"{len(articles)} articles, {sum(a.versions for a in articles)} versions")
     histogram.set_xticks(sorted(counts))
+    from matplotlib.ticker import MaxNLocator
+
+    # counts are whole numbers: no 2.5 versions, no 0.5 articles on an axis
+    bars.xaxis.set_major_locator(MaxNLocator(integer=True))
+    histogram.yaxis.set_major_locator(MaxNLocator(integer=True))
     _save(figure, out)
     return {"plot": "versions", "file": str(out), "articles": len(articles),
             "versions": sum(a.versions for a in articles),
@@ -130,6 +134,13 @@ def plot_versions(session: Session, out: Path, source: str | None = None, top: i
 
 def _per_day(values) -> Counter:
     return Counter(v.date() for v in values if v is not None)
+
+
+def _at_least_slots(axis, bars: int, slots: int = 6) -> None:
+    """A few day-bars keep a bar's width instead of stretching over the whole axis."""
+    if 0 < bars < slots:
+        spare = (slots - bars) / 2
+        axis.set_xlim(-0.5 - spare, bars - 0.5 + spare)
 
 
 def plot_posts(session: Session, out: Path, source: str | None = None) -> dict[str, Any]:
@@ -154,14 +165,24 @@ def plot_posts(session: Session, out: Path, source: str | None = None) -> dict[s
     top.bar([d.isoformat() for d in days], [posted[d] for d in days], color="#4c72b0", width=0.8)
     top.set_title(f"Posts per day{f' ({source})' if source else ''}: {len(posts)} posts")
     top.set_ylabel("posts")
-    changes = sorted(set(edited) | set(deleted)) or [date.today()]
+    # two different clocks, each named on its axis: when the channel says it posted, and when
+    # Kronika's capture saw an edit or a deletion
+    top.set_xlabel("day of publication (the post's own date, UTC)")
+    changes = sorted(set(edited) | set(deleted))
     labels = [d.isoformat() for d in changes]
     bottom.bar(labels, [edited[d] for d in changes], color="#dd8452", width=0.4, label="edits seen")
     bottom.bar(labels, [deleted[d] for d in changes], bottom=[edited[d] for d in changes], color="#c44e52",
                width=0.4, label="deletions seen")
     bottom.set_title(f"Edits and deletions per day: {sum(edited.values())} edits, {sum(deleted.values())} deletions")
     bottom.set_ylabel("changes")
-    bottom.legend(loc="upper left", fontsize="small")
+    bottom.set_xlabel("day Kronika captured the change (capture time, UTC)")
+    _at_least_slots(top, len(days))
+    _at_least_slots(bottom, len(changes))
+    if changes:
+        bottom.legend(loc="upper left", fontsize="small")
+    else:  # say so, rather than draw an empty day that never happened
+        bottom.text(0.5, 0.5, "no edits or deletions seen", transform=bottom.transAxes, ha="center", va="center")
+        bottom.set_xticks([])
     from matplotlib.ticker import MaxNLocator
 
     for axis in (top, bottom):

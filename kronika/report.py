@@ -24,6 +24,7 @@ from kronika.storage.db.models import (
     WarcFile,
 )
 from kronika.storage.warc.paths import tree_size
+from kronika.storage.warc.replay import timestamp14
 
 
 def next_run(schedule: str | None, after: datetime) -> datetime | None:
@@ -306,7 +307,7 @@ def capture_history(env: Environment, url: str) -> list[dict]:
         rows = session.execute(
             select(Capture, WarcFile.path).join(WarcFile, Capture.warc_file_id == WarcFile.id)
             .where(or_(Capture.url == url, Capture.surt == key)).order_by(Capture.captured_at))
-        history = [{"captured_at": c.captured_at.isoformat(), "record_type": c.record_type, "status": c.status,
+        history = [{"captured_at": c.captured_at.isoformat(), "timestamp": timestamp14(c.captured_at), "record_type": c.record_type, "status": c.status,
                     "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset,
                     "length": c.length, "crawl_run_id": c.crawl_run_id, "url": c.url}
                    for c, path in rows]
@@ -323,7 +324,7 @@ def capture_history(env: Environment, url: str) -> list[dict]:
             .where(TelegramPostView.post_id == post.id).order_by(Capture.captured_at))
         version_captures = set(session.scalars(select(TelegramPostVersion.capture_id)
                                                .where(TelegramPostVersion.post_id == post.id)))
-        rows = [{"captured_at": c.captured_at.isoformat(), "record_type": c.record_type, "status": c.status,
+        rows = [{"captured_at": c.captured_at.isoformat(), "timestamp": timestamp14(c.captured_at), "record_type": c.record_type, "status": c.status,
                  "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset, "length": c.length,
                  "crawl_run_id": c.crawl_run_id, "url": c.url, "event": "seen", "views": view.views,
                  "new_version": c.id in version_captures}
@@ -334,7 +335,7 @@ def capture_history(env: Environment, url: str) -> list[dict]:
             .join(Capture, TelegramPostEvent.capture_id == Capture.id)
             .join(WarcFile, Capture.warc_file_id == WarcFile.id)
             .where(TelegramPostEvent.post_id == post.id, TelegramPostEvent.event == "deleted"))
-        rows += [{"captured_at": c.captured_at.isoformat(), "record_type": c.record_type, "status": c.status,
+        rows += [{"captured_at": c.captured_at.isoformat(), "timestamp": timestamp14(c.captured_at), "record_type": c.record_type, "status": c.status,
                   "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset, "length": c.length,
                   "crawl_run_id": c.crawl_run_id, "url": c.url, "event": "missing (deleted)", "views": None,
                   "new_version": False}

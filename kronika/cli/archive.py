@@ -85,7 +85,12 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
         if text and not text.endswith("\n"):
             out.write(b"\n")
     out.flush()
-    note = f"{found.capture['record_type']} of {found.capture['url']} at {found.capture['captured_at']}"
+    from datetime import datetime
+
+    from kronika.storage.warc.replay import timestamp14
+
+    stamp = timestamp14(datetime.fromisoformat(found.capture["captured_at"]))  # the form --at and replay take
+    note = f"{found.capture['record_type']} of {found.capture['url']} at {found.capture['captured_at']} ({stamp})"
     if found.payload_from:
         note += f", payload from {found.payload_from['captured_at']}"
     errors.print(f"[dim]{note} ({found.capture['warc_file']}@{found.capture['offset']})[/]", highlight=False,
@@ -213,13 +218,16 @@ def _file_digests(env: Environment, files: list) -> dict[str, str]:
 @click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @one_line_errors
 def replay(port: int, bind: str) -> None:
-    """Browse the archive in pywb: each source is a collection, at /<source>/<timestamp>/<url>.
+    """Browse the archive in pywb: each source is a collection, and `all` spans every source.
 
+    A capture replays at /<collection>/<timestamp>/<url>, with the 14-digit timestamp that
+    `kronika history` and the web view show (a prefix such as 2026 finds the closest capture).
     Needs pywb (`make pywb` installs it into .venv-pywb; or set KRONIKA_PYWB to its `wayback`).
+    Point `kronika serve --replay-url` at the address it prints to link every capture to it.
 
     \b
     Example: kronika replay --port 8080, then open
-    http://127.0.0.1:8080/riverside-herald/2026/http://mirror.kronika.test/herald/rss.xml
+    http://127.0.0.1:8080/all/2026/http://mirror.kronika.test/herald/rss.xml
     """
     from kronika.storage.warc import replay as pywb
 
@@ -231,8 +239,10 @@ def replay(port: int, bind: str) -> None:
         console.print(f"copying the archive from {archive} for pywb (it reads local files only)…")
         archive = pywb.local_copy(archive, work_dir / "archive")
     process = pywb.start(archive, work_dir, port, bind, wayback=wayback)
-    names = ", ".join(pywb.collections(archive))
-    console.print(f"pywb on http://{bind}:{port}/ — collections: {names} (Ctrl-C stops)")
+    names = [name for name in pywb.collections(archive) if name != pywb.ALL]
+    console.print(f"pywb on http://{bind}:{port}/ — collections: {pywb.ALL} (every source), {', '.join(names)}; "
+                  f"a capture is at http://{bind}:{port}/<collection>/<YYYYMMDDhhmmss>/<url> (Ctrl-C stops)",
+                  highlight=False, soft_wrap=True)
     # stopping `kronika replay` stops pywb with it, whether by Ctrl-C or by a service manager's SIGTERM
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:

@@ -256,7 +256,8 @@ def plot(kind: str, source: str | None, output: str, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port (0: any free port).")
 @click.option("--replay-url", envvar="KRONIKA_REPLAY_URL",
-              help="pywb collection URL (e.g. http://127.0.0.1:8080/kronika/): link captures to replay too.")
+              help="Where `kronika replay` serves pywb (e.g. http://127.0.0.1:8080/): each capture links to "
+                   "its replay there, at /<source>/<14-digit timestamp>/<url>.")
 @one_line_errors
 def serve(host: str, port: int, replay_url: str | None) -> None:
     """Serve the read-only web view: sources and runs, searchable articles and posts, diffs, captures.

@@ -211,10 +211,12 @@ def history(url: str, as_json: bool) -> None:
         emit_json(rows)
         return
     table = Table(title=url)
-    for column in ("captured at", "type", "status", "payload digest", "WARC file", "offset", "run"):
+    # the 14-digit timestamp is the one to copy: `get --at`, pywb's /<source>/<timestamp>/<url>
+    table.add_column("timestamp (UTC)", no_wrap=True, min_width=14)  # never cut: it is there to be copied
+    for column in ("type", "status", "payload digest", "WARC file", "offset", "run"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["captured_at"]), row["record_type"], str(row["status"]), row["payload_digest"] or "",
+        table.add_row(row["timestamp"], row["record_type"], str(row["status"]), row["payload_digest"] or "",
                       row["warc_file"], str(row["offset"]), (row["crawl_run_id"] or "")[:8])
     console.print(table)
 

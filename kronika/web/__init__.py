@@ -26,10 +26,14 @@ from starlette.routing import Route
 
 from kronika import browse
 from kronika.settings import Environment
-from kronika.storage.db.models import Article, CrawlRun, Source, TelegramPost
+from kronika.storage.db.models import Article, Capture, CrawlRun, Source, TelegramPost
 from kronika.storage.db.readonly import read_only_engine
+from kronika.storage.warc.replay import timestamp14
+from kronika.web.diffs import side_by_side
 
 PER_PAGE = 50
+FEED_ENTRIES = 50  # a feed reader polls often: the newest changes are enough
+MAX_CHANGE_PAGES = 100  # further back, ask with until= (each page re-reads the newer ones)
 # no script may run on any page: the app has none, and archived markup must never get to run
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "base-uri 'none'; frame-ancestors 'none'")
@@ -67,6 +71,26 @@ def _page_number(request: Request) -> int:
         raise HTTPException(400, "page must be a number") from None
 
 
+def _with_capture_urls(session: Session, versions: list[dict]) -> list[dict]:
+    """Each version's capture URL: what was fetched (a post's channel page, an article's redirect
+    target), which is what pywb replays, rather than the article's or post's own URL."""
+    ids = [v["capture_id"] for v in versions]
+    urls = dict(session.execute(select(Capture.id, Capture.url).where(Capture.id.in_(ids))).all()) if ids else {}
+    for version in versions:
+        version["capture_url"] = urls.get(version["capture_id"])
+    return versions
+
+
+def _time_param(request: Request, name: str) -> datetime | None:
+    from kronika.storage.warc.retrieve import parse_when
+
+    value = request.query_params.get(name, "").strip()
+    try:
+        return parse_when(value) if value else None
+    except ValueError as exc:
+        raise HTTPException(400, f"{name}: {exc}") from None
+
+
 def _timestamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
@@ -80,6 +104,7 @@ class WebView:
         self.templates = Templates(loader=PackageLoader("kronika.web", "templates"),
                                    autoescape=select_autoescape(default=True, default_for_string=True))
         self.templates.filters["ts"] = _timestamp
+        self.templates.filters["ts14"] = lambda value: timestamp14(value) if value else ""
         self.templates.globals["replay_link"] = self.replay_link
 
     @contextmanager
@@ -95,10 +120,11 @@ class WebView:
         html = self.templates.get_template(name).render(request=request, link=link, **context)
         return HTMLResponse(html, status_code=status)
 
-    def replay_link(self, url: str, captured_at: datetime) -> str | None:
+    def replay_link(self, source: str, url: str, captured_at: datetime) -> str | None:
+        """The capture in pywb (`kronika replay`): its source's collection, 14-digit timestamp, URL."""
         if not self.replay_url:
             return None
-        return f"{self.replay_url}/{captured_at:%Y%m%d%H%M%S}/{url}"
+        return f"{self.replay_url}/{source}/{timestamp14(captured_at)}/{url}"
 
     def pager(self, session: Session, request: Request, stmt) -> dict:
         page = _page_number(request)
@@ -150,10 +176,10 @@ class WebView:
             article = session.get(Article, request.path_params["article_id"])
             if article is None:
                 raise HTTPException(404, "no such article")
-            versions = browse.article_versions(session, article.id)
+            versions = _with_capture_urls(session, browse.article_versions(session, article.id))
             item = browse.article_dict(article)
         old, new = self._pair(request, versions)
-        diff = {"title": browse.word_diff(old["title"], new["title"]),
+        diff = {"fields": side_by_side(old, new),
                 "text": browse.word_diff(old["text"], new["text"])} if old and new else None
         return self.render(request, "article.html", article=item, versions=versions, old=old, new=new, diff=diff)
 
@@ -184,7 +210,7 @@ class WebView:
             post = session.get(TelegramPost, request.path_params["post_id"])
             if post is None:
                 raise HTTPException(404, "no such post")
-            versions = browse.post_versions(session, post.id)
+            versions = _with_capture_urls(session, browse.post_versions(session, post.id))
             item = browse.post_dict(post)
         previous = None
         for version in versions:
@@ -193,6 +219,20 @@ class WebView:
         return self.render(request, "post.html", post=item, versions=versions)
 
     def capture(self, request: Request) -> Response:
+        """The capture's WARC record: where it is, its headers and digests, beside its body as text."""
+        from kronika.web.records import RecordMissing, load_capture
+
+        with self.session() as session:
+            try:
+                record = load_capture(session, self.env.archive_dir, request.path_params["capture_id"])
+            except RecordMissing as exc:
+                raise HTTPException(404, str(exc)) from None
+        if record is None:
+            raise HTTPException(404, "no such capture")
+        return self.render(request, "capture.html", record=record,
+                           replay=self.replay_link(record.source, record.url, record.captured_at))
+
+    def capture_body(self, request: Request) -> Response:
         """The archived response body as text/plain: a record to read, never a page to run."""
         from kronika.storage.warc.paths import archive_path
         from kronika.storage.warc.reader import read_response
@@ -216,6 +256,48 @@ class WebView:
             "X-Kronika-Warc-Record": f"{warc_path}@{capture.offset}",
             "X-Kronika-Target-Uri": capture.url, "X-Kronika-Captured-At": capture.captured_at.isoformat()})
 
+    def _source_or_404(self, session: Session, source: str | None) -> None:
+        if source and session.get(Source, source) is None:
+            known = list(session.scalars(select(Source.name).order_by(Source.name)))
+            raise HTTPException(404, f"no source named {source!r} (known: {', '.join(known) or 'none yet'})")
+
+    def changes(self, request: Request) -> Response:
+        """Recent changes across every source (or one), newest first, each linking to its diff."""
+        from kronika.changes import recent_changes
+
+        source = request.query_params.get("source") or None
+        since, until, page = _time_param(request, "since"), _time_param(request, "until"), _page_number(request)
+        if page > MAX_CHANGE_PAGES:
+            raise HTTPException(400, f"page {page} is too far back: add until=<a time> to start from there")
+        with self.session() as session:
+            self._source_or_404(session, source)
+            # one more than the page holds says whether there is a next page
+            found = recent_changes(session, since, until, source, limit=page * self.per_page + 1)
+            sources = list(session.scalars(select(Source.name).order_by(Source.name)))
+        rows = found[(page - 1) * self.per_page: page * self.per_page]
+        return self.render(request, "changes.html", changes=rows, source=source, sources=sources,
+                           since=request.query_params.get("since", ""), page=page,
+                           has_next=len(found) > page * self.per_page)
+
+    def changes_feed(self, request: Request) -> Response:
+        """The same as an Atom feed: /changes.atom for every source, /changes/<source>.atom for one."""
+        from urllib.parse import quote
+
+        from kronika.changes import recent_changes
+        from kronika.web.atom import MEDIA_TYPE, atom_feed
+
+        source = request.path_params.get("source")
+        with self.session() as session:
+            self._source_or_404(session, source)
+            found = recent_changes(session, source=source, limit=FEED_ENTRIES)
+            runs = select(func.max(CrawlRun.started_at))
+            newest_run = session.scalar(runs.where(CrawlRun.source == source) if source else runs)
+        body = atom_feed(found, base_url=str(request.base_url), self_path=request.url.path,
+                         page_path="/changes" + (f"?source={quote(source)}" if source else ""),
+                         title=f"Kronika: changes of {source}" if source else "Kronika: changes of every source",
+                         source=source, updated=newest_run)
+        return Response(body, media_type=MEDIA_TYPE)
+
     def stylesheet(self, request: Request) -> Response:
         css = resources.files("kronika.web").joinpath("templates/style.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
@@ -236,7 +318,11 @@ def create_app(env: Environment | None = None, replay_url: str | None = None, pe
         Route("/posts", view.posts, methods=["GET"]),
         Route("/posts/{post_id:int}", view.post, methods=["GET"]),
         Route("/channels/{channel}", view.posts, methods=["GET"]),
+        Route("/changes", view.changes, methods=["GET"]),
+        Route("/changes.atom", view.changes_feed, methods=["GET"]),
+        Route("/changes/{source}.atom", view.changes_feed, methods=["GET"]),
         Route("/capture/{capture_id:int}", view.capture, methods=["GET"]),
+        Route("/capture/{capture_id:int}/body", view.capture_body, methods=["GET"]),
         Route("/style.css", view.stylesheet, methods=["GET"]),
     ]
     @asynccontextmanager

@@ -95,6 +95,7 @@ class StoredResponse:
     protocol: str
     raw_body: bytes  # as archived (still content-encoded)
     body: bytes  # content-decoded
+    record_headers: list[tuple[str, str]] = field(default_factory=list)  # the WARC record's own, as written
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -128,6 +129,7 @@ def read_response(path: Path, offset: int, fh: BinaryIO | None = None) -> Stored
             protocol=http.protocol if http else "",
             raw_body=raw,
             body=body,
+            record_headers=list(record.rec_headers.headers),
         )
 
 

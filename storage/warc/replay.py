@@ -1,9 +1,15 @@
-"""Replay the archive in pywb: one collection per source, read from the archive dir in place.
+"""Replay the archive in pywb: one collection per source and one (`all`) spanning every source.
 
 Kronika writes a pywb config (`config.yaml` in a working folder) whose collections are the
 sources that have a CDXJ index (`<source>/indexes/index.cdxj`, written by `kronika index`) and
 whose archive paths are the source folders, then runs pywb's `wayback` on it. Replay is
-frameless, so `/<source>/<timestamp>/<url>` is the archived page itself.
+frameless, so `/<source>/<timestamp>/<url>` is the archived page itself. The `all` collection is
+pywb's index group over every source's index: each line found is tagged with the source it came
+from, and the archive path `<archive>/*/` resolves `*` to that source's folder.
+
+Every path in the config is absolute and pywb is pointed at the config by an absolute path: pywb
+runs in the working folder, so a relative archive directory (the default, `data/archive`) would
+otherwise name files that are not there, and every URL would be "Collection not found".
 
 pywb pins older libraries than Airflow does, so it usually lives in its own virtualenv:
 `$KRONIKA_PYWB` names its `wayback` script; otherwise `.venv-pywb/bin/wayback` beside the
@@ -25,6 +31,7 @@ from kronika.storage.warc.paths import file_size, list_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PYWB_VENV = PROJECT_ROOT / ".venv-pywb"
+ALL = "all"  # the collection spanning every source (a source named "all" keeps the name for itself)
 
 
 class PywbMissing(FileNotFoundError):
@@ -63,13 +70,29 @@ def local_copy(root, target: Path, on_file=None) -> Path:
 
 
 def collections(archive_dir: Path) -> dict[str, dict]:
-    """Every source folder with a CDXJ index, as a pywb collection."""
+    """Every source folder with a CDXJ index as a pywb collection, and `all` over every one of them."""
+    archive_dir = Path(archive_dir).resolve()
     found = {}
-    for index in sorted(Path(archive_dir).glob("*/indexes/index.cdxj")):
+    for index in sorted(archive_dir.glob(f"*/{INDEX_DIR}/{INDEX_NAME}")):
         source_dir = index.parent.parent
-        found[source_dir.name] = {"index_paths": str(collection_index(source_dir).resolve()),
-                                  "archive_paths": str(source_dir.resolve()) + os.sep}
+        found[source_dir.name] = {"index_paths": str(collection_index(source_dir)),
+                                  "archive_paths": str(source_dir) + os.sep}
+    if found and ALL not in found:
+        # pywb tags each line of an index group with the group member's name, and its path
+        # resolver puts that name in place of "*": the line's file is looked up in its own source
+        found[ALL] = {"index_group": {name: coll["index_paths"] for name, coll in found.items()},
+                      "archive_paths": str(archive_dir) + os.sep + "*" + os.sep}
     return found
+
+
+def replay_path(source: str, captured_at, url: str) -> str:
+    """`<collection>/<14-digit timestamp>/<url>`: where pywb replays one capture (no leading slash)."""
+    return f"{source}/{timestamp14(captured_at)}/{url}"
+
+
+def timestamp14(moment) -> str:
+    """The WARC/CDXJ form of a time, 20260102130500: what pywb's URLs and `kronika get --at` take."""
+    return moment.strftime("%Y%m%d%H%M%S")
 
 
 def pywb_config(archive_dir: Path) -> str:
@@ -85,7 +108,7 @@ def pywb_config(archive_dir: Path) -> str:
 
 
 def prepare(archive_dir: Path, work_dir: Path) -> Path:
-    work_dir = Path(work_dir)
+    work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "config.yaml").write_text(pywb_config(archive_dir), encoding="utf-8")
     return work_dir
@@ -94,7 +117,7 @@ def prepare(archive_dir: Path, work_dir: Path) -> Path:
 def start(archive_dir: Path, work_dir: Path, port: int, bind: str = "127.0.0.1",
           wayback: Path | None = None, **popen) -> subprocess.Popen:
     """Start pywb on `bind:port` serving the archive; the caller waits on or stops the process."""
-    work_dir = prepare(archive_dir, work_dir)
+    work_dir = prepare(archive_dir, work_dir)  # absolute: pywb runs in it and reads the config from it
     command = [str(wayback or find_wayback()), "--port", str(port), "--bind", bind, "--threads", "4"]
     env = {**os.environ, "PYWB_CONFIG_FILE": str(work_dir / "config.yaml")}
     return subprocess.Popen(command, cwd=work_dir, env=env, **popen)

@@ -1,7 +1,8 @@
 """The read-only web view in a real headless browser (Debian's chromium driven by Selenium).
 
-Loads every kind of page after a crawl with history, searches, opens a diff, follows a capture
-link, and checks that archived markup is shown as text and never runs. Screenshots land in
+Loads every kind of page after a crawl with history, searches, opens a diff (title side by side),
+follows a capture link (the WARC record's metadata beside its body), reads the recent changes and
+their feed, and checks that archived markup is shown as text and never runs. Screenshots land in
 test-artifacts/web/. Skipped, saying why, only where chromium cannot be installed (`make test`
 installs it).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -85,6 +86,12 @@ def plant_hostile_content(database_url: str) -> tuple[int, int]:
         session.flush()
         session.add(ArticleVersion(article_id=article.id, capture_id=capture.id, title=article.title, authors=[],
                                    text=article.text, text_hash="h", captured_at=now, provenance={}))
+        # and rewritten, still hostile: an edit that the changes page and its feeds list
+        later_capture = session.scalars(select(Capture).where(Capture.role == "article", Capture.id != capture.id)
+                                        .limit(1)).one()
+        session.add(ArticleVersion(article_id=article.id, capture_id=later_capture.id, title=f"Hostile, updated {EVIL}",
+                                   authors=[], text=f"Body, updated {EVIL}", text_hash="h2",
+                                   captured_at=now + timedelta(minutes=1), provenance={}))
         post = TelegramPost(source="zarichna-ova", channel="zarichna_ova", post_id=999999,
                             url="https://t.me/zarichna_ova/999999", posted_at=now, first_seen_at=now,
                             last_seen_at=now, text=f"Post {EVIL}", html=EVIL, text_hash="h", versions=1, media=[])
@@ -158,24 +165,46 @@ def test_web_view_in_a_real_browser(browser, sqlite_env, mirror, demo_config):
         rewritten.click()
         versions = browser.find_elements(By.CSS_SELECTOR, "#versions tbody tr")
         assert len(versions) >= 2
+        titles = [row.find_elements(By.TAG_NAME, "td")[2].text for row in versions]
         browser.find_elements(By.CSS_SELECTOR, "a.diff-link")[-1].click()
         diff = browser.find_element(By.ID, "diff")
         assert diff.find_elements(By.TAG_NAME, "ins") or diff.find_elements(By.TAG_NAME, "del")
+        # the title side by side, old | new, each side whole (no words run together)
+        old_title, new_title = (browser.find_element(By.CSS_SELECTOR, f"#fields tr.field-title td.{side}").text
+                                for side in ("old", "new"))
+        assert (old_title, new_title) == (titles[-2], titles[-1])
         shot(browser, "03-article-diff")
 
-        # the archived capture: the raw record's body, as text, under a CSP that allows no script
+        # the archived capture: the WARC record's place, headers and digests beside its body as text
         article_url = browser.current_url
         browser.find_element(By.CSS_SELECTOR, "a.capture-link").click()
         assert "/capture/" in browser.current_url
-        body = browser.find_element(By.TAG_NAME, "body").text
+        record = browser.find_element(By.ID, "record-meta").text
+        for label in ("WARC file", "offset", "length", "WARC-Record-ID", "WARC-Payload-Digest", "WARC-Block-Digest",
+                      "WARC-Date", "record type", "timestamp"):
+            assert label in record, label
+        assert "WARC-Target-URI" in browser.find_element(By.ID, "warc-headers").text  # the record as written
+        body = browser.find_element(By.CSS_SELECTOR, "#body pre.archived").text
         assert "<html" in body.lower() and "</" in body, "the capture should show markup as text"
         assert not browser.find_elements(By.TAG_NAME, "script")
         shot(browser, "04-capture")
-        capture_url = browser.current_url
-        response = httpx.get(capture_url)
+        # and the body alone, as archived: text/plain under a CSP that allows no script
+        browser.find_element(By.CSS_SELECTOR, "a.body-link").click()
+        response = httpx.get(browser.current_url)
         assert response.headers["content-type"].startswith("text/plain")
         assert "script-src" not in response.headers["content-security-policy"]  # default-src 'none' covers it
         assert "sandbox" in response.headers["content-security-policy"]
+        assert "<html" in browser.find_element(By.TAG_NAME, "body").text.lower()
+
+        # a revisit: its own record, and the original whose body it shows
+        revisit = _a_revisit(sqlite_env.database_url)
+        browser.get(f"{base}/capture/{revisit}")
+        note = browser.find_element(By.ID, "revisit-original")
+        assert "WARC-Refers-To-Target-URI" in browser.find_element(By.ID, "record-meta").text
+        note.find_element(By.TAG_NAME, "a").click()
+        assert browser.find_element(By.ID, "record-meta").text.count("response") >= 1
+        browser.get(f"{base}/capture/{revisit}")
+        shot(browser, "09-capture-revisit")
         browser.get(article_url)
 
         # a channel: edits and deletions marked
@@ -199,9 +228,23 @@ def test_web_view_in_a_real_browser(browser, sqlite_env, mirror, demo_config):
         assert "downloader/request_count" in browser.find_element(By.ID, "stats").text
         shot(browser, "07-run")
 
+        # recent changes: edits and deletions of every source, newest first, each linking to its diff
+        browser.get(base + "/changes")
+        kinds = {e.text for e in browser.find_elements(By.CSS_SELECTOR, "#changes tr.change .badge")}
+        assert {"article edited", "post edited", "post deleted"} <= kinds
+        assert browser.find_element(By.CSS_SELECTOR, "link[rel=alternate][type='application/atom+xml']")
+        shot(browser, "10-changes")
+        browser.find_element(By.CSS_SELECTOR, "#changes tr.kind-article-edited a.change-link").click()
+        assert browser.find_element(By.ID, "diff")
+        browser.get(base + "/changes?source=zarichna-ova")
+        assert {e.text for e in browser.find_elements(By.CSS_SELECTOR, "#changes tr.change td:nth-child(3)")} == \
+            {"zarichna-ova"}
+        browser.get(base + "/changes.atom")
+        shot(browser, "11-changes-feed")
+
         # archived markup is shown, escaped, and never runs
         for path in (f"/articles/{hostile_article}", f"/posts/{hostile_post}", "/posts?q=999999",
-                     "/articles?q=Hostile"):
+                     "/articles?q=Hostile", "/changes"):
             browser.get(base + path)
             time.sleep(0.2)
             assert browser.execute_script("return window.__pwned") is None, path
@@ -214,6 +257,13 @@ def test_web_view_in_a_real_browser(browser, sqlite_env, mirror, demo_config):
         # read-only by construction: nothing but GET
         for method in ("POST", "PUT", "DELETE", "PATCH"):
             assert httpx.request(method, base + "/articles").status_code == 405
+
+
+def _a_revisit(database_url: str) -> int:
+    engine = open_database(database_url)
+    with unit_of_work(engine) as session:
+        return session.scalars(select(Capture.id).where(Capture.record_type == "revisit", Capture.role == "article")
+                               .limit(1)).one()
 
 
 def test_the_web_view_refuses_a_missing_database(tmp_path):
