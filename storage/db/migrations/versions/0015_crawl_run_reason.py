@@ -1,7 +1,7 @@
 """crawl_runs.reason: one line saying why a run failed (the check's verdict or the crawl's error).
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-05
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0009"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 a location shows (such posts were stored as empty posts).
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-05
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,8 @@
+"""Migrations form one line: branches written side by side must be chained when they merge, or a
+database upgraded to "heads" holds several heads and every test that names a revision goes wrong."""
+from kronika.storage.db.engine import head_revisions
+
+
+def test_the_migrations_have_exactly_one_head():
+    heads = head_revisions()
+    assert len(heads) == 1, f"several migration heads {sorted(heads)}: set one's down_revision to the other"
