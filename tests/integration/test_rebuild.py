@@ -49,7 +49,7 @@ def dump(database_url: str) -> dict[str, list[str]]:
     by the natural key of the row it points to (recursively), as sorted JSON lines."""
     engine = create_engine(database_url)
     metadata = MetaData()
-    names = [n for n in inspect(engine).get_table_names() 
+    names = [n for n in inspect(engine).get_table_names()
              if n != "alembic_version" and "_fts" not in n and n not in NOT_DERIVED]
     metadata.reflect(engine, only=names)
     tables = {t.name: t for t in metadata.sorted_tables}
