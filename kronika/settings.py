@@ -1,7 +1,7 @@
 """What to crawl and where to keep it: the config file's typed models and the environment.
 
 A bad config is rejected before any request is made, with one line naming the file, the source
-and the field (DESIGN.md, "Settings").
+and the field (docs/design.md, "Settings").
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The public schema (DESIGN.md, "Database"): consumers depend on these names; add, never rename.
+"""The public schema (docs/design.md, "Database"): consumers depend on these names; add, never rename.
 
 Every version row points at the capture it was extracted from, and every capture at the WARC
 record (file, offset, length) that holds its bytes.
