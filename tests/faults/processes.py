@@ -4,8 +4,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.reader import read_response
 from kronika.storage.warc.writer import complete_members_end
+from tests.support.warc import assert_warcio_check
 
 
 def children(marker: bytes, parent: int | None = None) -> list[int]:
@@ -110,11 +109,7 @@ def kill(pid: int) -> bool:
 
 def warcio_check(files: list[Path]) -> None:
     """The real `warcio check` on each file (all digests, every record complete)."""
-    if not files:
-        return
-    result = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert_warcio_check(*files)
 
 
 def closed_warcs(archive_dir: Path) -> list[Path]:

@@ -19,6 +19,7 @@ from kronika.steps.index import index
 from tests.conftest import POSTGRES_URL
 from tests.faults.test_extract_killed import assert_no_half_loaded_file, rows_by_file
 from tests.integration.test_rebuild import assert_same_rows, dump
+from tests.support.cli import one_line_error
 
 EXTRACT = [sys.executable, "-m", "kronika.cli", "extract"]
 
@@ -45,13 +46,6 @@ def reference_url():
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode != 0
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr[-3000:]
-    return lines[0]
 
 
 def test_connections_terminated_mid_extract_then_the_retry_completes(pg_env, reference_url, mirror, demo_config):

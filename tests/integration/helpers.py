@@ -21,6 +21,7 @@ from kronika.storage.db.models import (
     WarcFile,
 )
 from tests.conftest import ROOT
+from tests.support.warc import assert_warcio_check
 
 OUTLET_SOURCES = {"herald": "riverside-herald", "vistnyk": "zarichna-vistnyk"}
 
@@ -83,6 +84,4 @@ def assert_warcio_check_passes(archive_dir: Path) -> None:
     files = warc_files(archive_dir)
     assert files, "no WARC files were written"
     assert not list(Path(archive_dir).glob("*/*.open")), "a WARC file was left open"
-    result = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert_warcio_check(*files)

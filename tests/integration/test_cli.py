@@ -2,23 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from kronika.mirror.server import VIRTUAL_BASE_URL
 from kronika.mirror.site import MirrorSite
 from kronika.steps.run import run_source
+from tests.support.cli import kronika
 
 COMMANDS = [[], ["sources"], ["crawl"], ["index"], ["extract"], ["run"], ["status"], ["history"], ["parse"],
             ["db", "upgrade"], ["mirror", "serve"], ["demo"], ["export"], ["timeline"], ["plot"], ["serve"]]
-
-
-def kronika(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kronika.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "kronika")

@@ -38,6 +38,7 @@ from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import CustodyEntry, TimestampToken
 from tests.integration.test_object_store import remote_env, s3  # noqa: F401 (fixtures)
 from tests.support.tsa import LoopbackTSA, key_pem, make_ca, make_leaf, pem
+from tests.support.warc import assert_warcio_check
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -376,9 +377,7 @@ def test_an_evidence_package_holds_every_record_of_the_article_and_verifies(worl
         versions = json.loads(package.read("text/versions.json"))
         manifest = json.loads(package.read("custody/manifest.json"))
         report = package.read("report/index.html").decode()
-    checked = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(tmp_path / "evidence.warc.gz")],
-                             capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stdout[-2000:]
+    assert_warcio_check(tmp_path / "evidence.warc.gz")
     from kronika.storage.warc.reader import scan
 
     records = list(scan(tmp_path / "evidence.warc.gz"))

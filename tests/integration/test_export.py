@@ -4,9 +4,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from datetime import timezone
 
 import pyarrow as pa
@@ -19,13 +16,9 @@ from kronika.storage.db.readonly import DatabaseNotReady, read_only_engine
 from kronika.storage.db.views import views
 from kronika.storage.export import base_tables, export_table
 from tests.integration.crawled import crawl_with_history
+from tests.support.cli import kronika
 
 VIEWS = ["v_articles_latest", "v_article_changes", "v_posts_latest", "v_post_edits", "v_deletions"]
-
-
-def kronika(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kronika.cli", *args], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=300)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.paths import archive_root, is_remote
 from tests.integration.helpers import assert_database_matches_mirror, row_counts
 from tests.support.s3 import S3Unavailable, fresh_filesystem, s3_server
+from tests.support.warc import assert_warcio_check
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "kronika-archive"
@@ -100,9 +101,7 @@ def test_crawls_publish_warc_files_to_the_bucket_and_every_reader_reads_them_bac
     local.mkdir()
     for name in objects:
         fs.get_file(name, str(local / Path(name).name))
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, sorted(local.iterdir()))],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+    assert_warcio_check(*sorted(local.iterdir()))
 
     # get: the article's text, read from its record in the bucket
     expected = [a for a in remote_env["mirror"].site.expected_articles(VIRTUAL_BASE_URL) if a.outlet == "herald"][0]

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -13,11 +11,11 @@ from kronika.report import next_run
 from kronika.storage.db.engine import head_revisions, open_database, unit_of_work
 from kronika.storage.db.models import CrawlRun
 from tests.integration.crawled import crawl_with_history
+from tests.support.cli import kronika as run_kronika
 
 
 def kronika(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kronika.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "250"}, timeout=120)
+    return run_kronika(*args, columns=250)
 
 
 def test_status_reports_runs_schedule_lag_and_sizes(sqlite_env, mirror, demo_config):

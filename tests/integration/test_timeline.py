@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 from kronika.browse import word_diff
 from tests.integration.crawled import crawl_with_history
+from tests.support.cli import kronika as run_kronika
 
 
 def kronika(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kronika.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    return run_kronika(*args, columns=200)
 
 
 def test_timeline_of_an_article_a_post_a_channel_and_a_query(sqlite_env, mirror, demo_config):

@@ -21,8 +21,7 @@ from kronika.storage.warc.writer import (
     payload_digest,
     repair_open_files,
 )
-
-WARCIO = [sys.executable, "-m", "warcio.cli"]
+from tests.support.warc import warcio_check
 
 
 def exchange(url="http://news.example/a.html", body=b"<html>hello</html>", gzip_body=False, when=None):
@@ -35,10 +34,6 @@ def exchange(url="http://news.example/a.html", body=b"<html>hello</html>", gzip_
                         request_body=b"", status=200, reason="OK", protocol="HTTP/1.1",
                         response_headers=headers, response_body=wire,
                         captured_at=when or datetime.now(timezone.utc), ip_address="93.184.216.34")
-
-
-def warcio_check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*WARCIO, "check", "-v", str(path)], capture_output=True, text=True)
 
 
 def test_records_are_standard_and_linked(tmp_path):
