@@ -191,7 +191,7 @@ def wacz(ctx: click.Context, out: str, source: str | None, since: str | None, un
         package = build_wacz(Path(out), files, pages, title, description.strip() if since or until else None,
                              on_bytes=lambda n: progress.advance(task, n), members=members, sign=sign)
     from kronika.custody.record import package_written
-    from kronika.custody.stamping import file_sha256
+    from kronika.storage.warc.paths import file_sha256
 
     package_written(env, "exported", Path(out).name, file_sha256(Path(out)),
                     {"warc_files": [relative_name(env.archive_dir, p) for p in files], "signed": bool(sign)})

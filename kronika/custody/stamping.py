@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -27,7 +26,7 @@ from kronika.custody.tsa import TimestampError, load_bundle, request_token, veri
 from kronika.settings import Config, Environment, Timestamping
 from kronika.storage.db.engine import unit_of_work
 from kronika.storage.db.models import CustodyEntry, TimestampToken, WarcFile
-from kronika.storage.warc.paths import archive_path, open_binary, write_atomically
+from kronika.storage.warc.paths import archive_path, file_sha256, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +41,6 @@ def tsa_tag(url: str) -> str:
 
 def token_path(relative: str, url: str) -> str:
     return f"{relative}.{tsa_tag(url)}.tsr"
-
-
-def file_sha256(path: Any) -> str:
-    digest = hashlib.sha256()
-    with open_binary(path) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

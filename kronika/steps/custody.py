@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from kronika.custody import log as custody_log
-from kronika.custody.stamping import HEAD_KIND, WARC_KIND, StampReport, file_sha256, stamp_digest, tsa_tag
+from kronika.custody.stamping import HEAD_KIND, WARC_KIND, StampReport, stamp_digest, tsa_tag
 from kronika.custody.tsa import TimestampError, load_bundle, verify_token
 from kronika.settings import Config, Environment
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import TimestampToken
-from kronika.storage.warc.paths import archive_path, write_atomically
+from kronika.storage.warc.paths import archive_path, file_sha256, write_atomically
 
 LOG_COPY = "custody/log.jsonl"
 

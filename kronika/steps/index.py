@@ -32,7 +32,7 @@ from kronika.storage.warc.cdxj import (
     merge_into,
     urlkey,
 )
-from kronika.storage.warc.paths import archive_root, list_files, open_binary, relative_name
+from kronika.storage.warc.paths import archive_root, file_sha256, list_files, open_binary, relative_name
 from kronika.storage.warc.reader import parse_warc_date
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,6 @@ class IndexResult:
     cdxj_indexes: list[str] = field(default_factory=list)  # the indexes that changed
     errors: list[str] = field(default_factory=list)  # files that could not be read
     indexed: list[tuple[str, str]] = field(default_factory=list)  # (path, sha256) of the files added
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open_binary(path) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Fingerprinting:
@@ -146,7 +138,7 @@ def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str], str, int]:
                 captures[info.concurrent_to]["role"] = role[0] if role else None
                 original = info.fields.get("kronikaOriginalUrl")
                 captures[info.concurrent_to]["original_url"] = original[0] if original else None
-        sha256 = reader.sha256() or sha256_of(path)  # None: the reader seeked, hash the file apart
+        sha256 = reader.sha256() or file_sha256(path)  # None: the reader seeked, hash the file apart
         size = reader.tell()  # read to its end, seeks or not: its position is the size, no asking the store
     return warcinfo, list(captures.values()), len(records), cdxj_lines(records, path.name), sha256, size
 

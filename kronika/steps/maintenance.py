@@ -43,9 +43,8 @@ def verify(env: Environment | None = None) -> dict:
 def package_day(day: date, out_dir: Path, env: Environment | None = None) -> list[str]:
     """One WACZ per source for a closed UTC day, skipping sources with no capture that day."""
     from kronika.custody.record import package_written
-    from kronika.custody.stamping import file_sha256
     from kronika.report import source_summaries
-    from kronika.storage.warc.paths import relative_name
+    from kronika.storage.warc.paths import file_sha256, relative_name
     from kronika.storage.warc.wacz import build_wacz, select_for_wacz
 
     env = env or Environment.from_env()

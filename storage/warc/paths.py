@@ -14,6 +14,7 @@ the archive root with a stored path goes through `archive_path`.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -67,6 +68,15 @@ def open_binary(path: Any) -> IO[bytes]:
     if not is_remote(path):
         return open(path, "rb")
     return path.open("rb", block_size=READ_BLOCK)
+
+
+def file_sha256(path: Any) -> str:
+    """Hex SHA-256 of an archive file, read in 1 MiB chunks (locally or from the object store)."""
+    digest = hashlib.sha256()
+    with open_binary(path) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def list_files(root: Any, pattern: str) -> list:

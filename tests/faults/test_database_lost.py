@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from kronika.settings import Environment
 from kronika.steps.crawl import crawl
 from kronika.steps.index import index
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, fresh_postgres_schema
 from tests.faults.test_extract_killed import assert_no_half_loaded_file, rows_by_file
 from tests.integration.test_rebuild import assert_same_rows, dump
 from tests.support.cli import one_line_error
@@ -37,15 +37,8 @@ def pg_env(postgres_url, tmp_path, monkeypatch) -> Environment:
 @pytest.fixture
 def reference_url():
     """Another empty schema in the same PostgreSQL, dropped afterwards."""
-    schema = f"kronika_reference_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_postgres_schema("kronika_reference") as url:
+        yield url
 
 
 def test_connections_terminated_mid_extract_then_the_retry_completes(pg_env, reference_url, mirror, demo_config):
