@@ -1,0 +1,169 @@
+"""The words that give a figure its meaning, per language: categories, the people or things counted,
+qualifiers, and the units that make a number something other than a count (years, percent, money).
+
+Ukrainian and Russian words are matched by stem (a regular expression on the lower-cased word), which
+covers their inflections; English by whole word.
+"""
+from __future__ import annotations
+
+import re
+
+# The categories a claim can have (docs/claims.md lists them with examples).
+CATEGORIES = ("killed", "injured", "hospitalised", "missing", "evacuated", "detained", "drones", "missiles")
+
+_ENGLISH_CATEGORY = {
+    "killed": "killed", "killing": "killed", "dead": "killed", "died": "killed", "die": "killed",
+    "dies": "killed", "death": "killed", "deaths": "killed", "fatalities": "killed", "toll": "killed",
+    "perished": "killed", "lives": "killed", "bodies": "killed",
+    "injured": "injured", "injuring": "injured", "injuries": "injured", "wounded": "injured",
+    "wounding": "injured", "hurt": "injured",
+    "hospitalised": "hospitalised", "hospitalized": "hospitalised",
+    "missing": "missing", "unaccounted": "missing",
+    "evacuated": "evacuated",
+    "detained": "detained", "arrested": "detained",
+    "drone": "drones", "drones": "drones", "uav": "drones", "uavs": "drones", "shahed": "drones",
+    "shaheds": "drones", "shahed-type": "drones",
+    "missile": "missiles", "missiles": "missiles", "rockets": "missiles",
+}
+
+_STEMS = {
+    "uk": [
+        ("killed", r"загин|загибл|загибел|вбит|вбил|вбив|помер|помир|смерт|жертв|мертв|тіл"),
+        ("injured", r"поранен|поранил|поранень|травмов|травм[иу]в|постражд|ранен"),
+        ("hospitalised", r"госпіталіз"),
+        ("missing", r"зник|безвіст"),
+        ("evacuated", r"евакуйов|евакуюва"),
+        ("detained", r"затрима|заарешт"),
+        ("drones", r"дрон|безпілотн|бпла|шахед"),
+        ("missiles", r"ракет(?!н)"),
+    ],
+    "ru": [
+        ("killed", r"погиб|погибш|убит|убил|скончал|умер|смерт|жертв|мертв|тел"),
+        ("injured", r"ранен|ранил|ранени|пострада|травмир"),
+        ("hospitalised", r"госпитализ"),
+        ("missing", r"пропал|пропавш"),
+        ("evacuated", r"эвакуир"),
+        ("detained", r"задержа|арестов"),
+        ("drones", r"дрон|беспилот|бпла|шахед"),
+        ("missiles", r"ракет(?!н)"),
+    ],
+}
+_STEM_RE = {lang: [(cat, re.compile(f"^(?:{stems})")) for cat, stems in pairs] for lang, pairs in _STEMS.items()}
+# "тіл"/"тел" (bodies) only as whole inflected nouns, not "тілесні"/"телефон"
+_NOT_BODY = re.compile(r"^(?:тіл[а-яії]{3,}|тел[а-я]{3,}|телеграм)")
+
+# Any category word in any language: the cheap pre-filter a text must pass before anything else runs.
+CATEGORY_PREFILTER = re.compile(
+    r"(?i)\b(?:" + "|".join(sorted(_ENGLISH_CATEGORY, key=len, reverse=True)) + r")\b|hospital"
+    + "".join(f"|{stems}" for pairs in _STEMS.values() for _, stems in pairs).replace("|тіл", "").replace("|тел", "")
+)
+
+
+def category_of(word: str, lang: str) -> str | None:
+    """The category a lower-cased word names ("загиблих" -> killed), or None."""
+    if lang == "en":
+        return _ENGLISH_CATEGORY.get(word)
+    for category, pattern in _STEM_RE[lang]:
+        if pattern.match(word):
+            if category == "killed" and word[:3] in ("тіл", "тел") and _NOT_BODY.match(word) and word not in ("тіла", "тілами", "тела", "телами"):
+                return None
+            return category
+    return None
+
+
+# Heads that a casualty figure counts: people (or the category noun itself).
+_ENGLISH_PEOPLE = set(
+    "people persons person civilians civilian children child kids kid men man women woman residents "
+    "resident soldiers soldier servicemen serviceman troops police officers officer rescuers rescuer "
+    "firefighters medics workers worker employees passengers miners others adults adult teenagers "
+    "teenager minors pensioners journalists volunteers citizens fighters prisoners hostages patients "
+    "victims bodies babies infants students pupils boys girls boy girl crew sailors pilots".split()
+)
+_PEOPLE_STEMS = {
+    "uk": re.compile(r"^(?:люд|осіб|особ|чолов|жінк|жінок|дит|діт|мешкан|цивільн|мирн|військов|бійц|бійців|"
+                     r"поліцейськ|правоохорон|рятувальн|медик|лікар|пасажир|працівник|гірник|шахтар|підліт|"
+                     r"дорослих|дорослі|пенсіонер|журналіст|волонтер|громадян|хлопч|дівч|немовл|студент|школяр|"
+                     r"учн|енергетик|вояк|полонен|заручник|пацієнт|окупант|росіян|українц)"),
+    "ru": re.compile(r"^(?:человек|люд|лиц|жител|дет|ребен|ребён|мужчин|женщин|мирн|гражданск|военн|"
+                     r"военнослужащ|боец|бойц|сотрудник|спасател|полицейск|пассажир|работник|горняк|шахтер|"
+                     r"шахтёр|подрост|взросл|пенсионер|журналист|волонтер|волонтёр|граждан|мальчик|девоч|"
+                     r"младен|студент|школьник|медик|врач|пленн|заложник|пациент|украинц|россиян)"),
+}
+
+
+def is_people(word: str, lang: str) -> bool:
+    if lang == "en":
+        return word in _ENGLISH_PEOPLE
+    return bool(_PEOPLE_STEMS[lang].match(word))
+
+
+# Words that may stand between a figure and what it counts without changing what is counted.
+_ENGLISH_BRIDGE = set(
+    "were was are is have has had been be more other others further additional another of the "
+    "local ukrainian russian civilian elderly young foreign more people's including among".split()
+)
+_SLAVIC_BRIDGE = set("ще ещё еще були було був була є були буде будуть был были было была из з із".split())
+
+
+def is_bridge(word: str, lang: str) -> bool:
+    return word in (_ENGLISH_BRIDGE if lang == "en" else _SLAVIC_BRIDGE)
+
+
+# After a number, these make it something other than a count of casualties or weapons.
+_ENGLISH_NOT_COUNT = re.compile(
+    r"^(?:years?|year-old|years-old|month-old|months?|weeks?|days?|hours?|minutes?|seconds?|am|pm|a\.m|"
+    r"p\.m|o'clock|percent|per|km|kilometres?|kilometers?|miles?|metres?|meters?|kg|tonnes?|tons?|"
+    r"dollars?|euros?|hryvnias?|hryvnia|uah|usd|eur|rubles?|roubles?|million|billion|bn|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|st|nd|rd|th|storey|floors?|"
+    r"buildings?|houses?|homes?|apartments?|flats?|cars?|vehicles?|countries|articles?|times|"
+    r"districts?|villages?|towns?|settlements?|regions?|oblasts?|streets?|schools?|hospitals?|"
+    r"ambulances?|fire|teams?|units?|crews)$"
+)
+_SLAVIC_NOT_COUNT = re.compile(
+    r"^(?:рок|років|роки|рік|лет|год|года|годин|хвилин|секунд|час|минут|днів|дні|день|дня|дней|тижн|недел|"
+    r"місяц|месяц|відсот|процент|км|кілометр|километр|метр|кг|тон|грн|гривень|гривн|гривні|долар|доллар|"
+    r"євро|евро|руб|млн|мільйон|миллион|млрд|мільярд|миллиард|"
+    r"січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд|"
+    r"январ|феврал|март|апрел|мая|май|июн|июл|август|сентябр|октябр|ноябр|декабр|"
+    r"будин|будівел|будівл|дом|здани|квартир|автомоб|машин|авто|країн|стран|стат|район|сел|міст|город|"
+    r"област|вулиц|улиц|шкіл|школ|лікар[ен]|больниц|бригад|екіпаж|экипаж|одиниц|единиц|поверх|этаж|"
+    r"ти$|х$|го$|й$|м$|му$)"
+)
+
+
+def is_not_count(word: str, lang: str) -> bool:
+    return bool((_ENGLISH_NOT_COUNT if lang == "en" else _SLAVIC_NOT_COUNT).match(word))
+
+
+# Qualifiers: phrases (as lower-cased word sequences) that stand right before the figure.
+QUALIFIERS = {
+    "en": [
+        ("at least", "at least"), ("no fewer than", "at least"), ("no less than", "at least"),
+        ("not less than", "at least"), ("a minimum of", "at least"), ("a total of", "exact"),
+        ("more than", "more than"), ("over", "more than"), ("upwards of", "more than"),
+        ("in excess of", "more than"), ("about", "about"), ("around", "about"), ("roughly", "about"),
+        ("approximately", "about"), ("some", "about"), ("nearly", "about"), ("almost", "about"),
+        ("an estimated", "about"), ("estimated", "about"), ("up to", "up to"), ("as many as", "up to"),
+        ("less than", "less than"), ("fewer than", "less than"), ("under", "less than"),
+    ],
+    "uk": [
+        ("щонайменше", "at least"), ("принаймні", "at least"), ("не менше ніж", "at least"),
+        ("не менше як", "at least"), ("не менше", "at least"), ("як мінімум", "at least"),
+        ("мінімум", "at least"), ("понад", "more than"), ("більш ніж", "more than"),
+        ("більше ніж", "more than"), ("більш як", "more than"), ("більше як", "more than"),
+        ("більше", "more than"), ("близько", "about"), ("приблизно", "about"), ("майже", "about"),
+        ("орієнтовно", "about"), ("майже", "about"), ("до", "up to"), ("менше ніж", "less than"),
+        ("менш ніж", "less than"), ("менше", "less than"),
+    ],
+    "ru": [
+        ("не менее чем", "at least"), ("не менее", "at least"), ("не меньше", "at least"),
+        ("по меньшей мере", "at least"), ("как минимум", "at least"), ("минимум", "at least"),
+        ("по крайней мере", "at least"), ("более чем", "more than"), ("более", "more than"),
+        ("больше чем", "more than"), ("больше", "more than"), ("свыше", "more than"),
+        ("около", "about"), ("примерно", "about"), ("почти", "about"), ("порядка", "about"),
+        ("приблизительно", "about"), ("до", "up to"), ("менее", "less than"), ("меньше", "less than"),
+    ],
+}
+# "зросла до 27", "выросло до 27": "до" after a verb of change is the new figure, not "up to".
+CHANGE_BEFORE_DO = re.compile(r"^(?:зрос|збільш|виросл|сягн|досягл|вирос|вырос|увелич|достиг|возрос|дійш|дош|підскоч|подскоч|склад)")

@@ -1,0 +1,128 @@
+"""Who a sentence attributes its figures to, as written: "according to the regional governor",
+"X said", "за словами голови ОВА", "по данным ГСЧС", "повідомила ДСНС".
+
+Not speakers: unattributed data ("according to preliminary figures", "за попередніми даними") and
+pronouns ("she said": the name is in another sentence, which this does not follow).
+"""
+from __future__ import annotations
+
+import re
+
+_W = r"[^\W\d_]"
+# Everything up to the end of the phrase that names the speaker.
+_PHRASE = r"(?P<speaker>[^,.;:!?\"“”«»()\n—–]+)"
+
+_ENGLISH_VERBS = (r"said|says|reported|reports|told|announced|confirms|confirmed|stated|wrote|posted|"
+                  r"added|estimated|claimed|claims|tweeted|informed|noted|updated")
+_UKRAINIAN_VERBS = (r"повідомили|повідомила|повідомив|повідомляє|повідомляють|заявили|заявила|заявив|"
+                    r"заявляє|написав|написала|написали|зазначив|зазначила|зазначили|сказав|сказала|"
+                    r"розповів|розповіла|розповіли|уточнив|уточнила|уточнили|підтвердив|підтвердила|"
+                    r"підтвердили|інформує|інформують|поінформував|поінформувала|додав|додала")
+_RUSSIAN_VERBS = (r"сообщили|сообщила|сообщил|сообщает|сообщают|заявили|заявила|заявил|заявляет|написал|"
+                  r"написала|написали|рассказал|рассказала|рассказали|уточнил|уточнила|уточнили|"
+                  r"подтвердил|подтвердила|подтвердили|информирует|добавил|добавила|отметил|отметила")
+
+_ACCORDING = {
+    "en": re.compile(r"(?i)\baccording to\s+" + _PHRASE),
+    "uk": re.compile(r"(?i)(?<!\w)(?:за словами|за даними|за інформацією|за повідомленням|з слів|зі слів)\s+" + _PHRASE),
+    "ru": re.compile(r"(?i)(?<!\w)(?:по словам|по данным|по информации|по сообщению|со слов)\s+" + _PHRASE),
+}
+# Data without a source: "according to preliminary figures", "за попередніми даними".
+_UNATTRIBUTED = re.compile(
+    r"(?i)^(?:the\s+)?(?:preliminary|initial|latest|updated|official|early|first|unofficial|available|"
+    r"current|some|local|media|its|their|our)?\s*(?:figures|data|information|reports|estimates|count|counts|"
+    r"statistics|tallies|reports)\b"
+    r"|^(?:попередн|уточнен|останн|офіційн|оновлен|наявн|неофіційн|предварительн|уточнённ|уточненн|"
+    r"последн|официальн|обновленн|имеющ|неофициальн)"
+)
+_VERB_AFTER = {
+    "en": re.compile(rf"(?i)\b(?P<verb>{_ENGLISH_VERBS})\b"),
+    "uk": re.compile(rf"(?i)(?<!\w)(?P<verb>{_UKRAINIAN_VERBS})(?!\w)"),
+    "ru": re.compile(rf"(?i)(?<!\w)(?P<verb>{_RUSSIAN_VERBS})(?!\w)"),
+}
+_PRONOUNS = {"he", "she", "it", "they", "we", "i", "він", "вона", "воно", "вони", "ми", "я", "он", "она",
+             "оно", "они", "мы"}
+_LEADING_NOISE = re.compile(r"(?i)^(?:and|but|also|later|earlier|meanwhile|then|that|і|та|а|й|и|но|також|также|"
+                            r"в|у|про це|об этом|як|как)\s+")
+_TRAILING_NOISE = re.compile(r"(?i)\s+(?:has|had|have|also|later|earlier|then|had earlier|has now|on|in)$")
+_NAME = re.compile(rf"^(?:[A-ZА-ЯІЇЄҐ]{_W}*[\s'’-]*){{1,4}}$")
+
+
+def _clean(speaker: str) -> str | None:
+    speaker = speaker.strip(" \t'’")
+    while True:
+        cleaned = _TRAILING_NOISE.sub("", speaker)
+        if cleaned == speaker:
+            break
+        speaker = cleaned
+    words = speaker.split()
+    if not words or len(words) > 12 or any(ch.isdigit() for ch in speaker):
+        return None
+    if speaker.lower() in _PRONOUNS or _UNATTRIBUTED.match(speaker):
+        return None
+    return speaker
+
+
+def find_speaker(sentence: str, lang: str) -> str | None:
+    """The attributed source of a sentence's figures, as written, or None."""
+    match = _ACCORDING[lang].search(sentence)
+    if match:
+        speaker = match.group("speaker").strip()
+        # "according to figures from the health ministry" -> "the health ministry"
+        source = re.search(r"(?i)\b(?:from|of)\s+(.+)$", speaker) if lang == "en" else None
+        if source and _UNATTRIBUTED.match(speaker):
+            speaker = source.group(1)
+        # "за попередніми даними ОВА" -> "ОВА"
+        elif lang != "en" and _UNATTRIBUTED.match(speaker) and " " in speaker:
+            speaker = speaker.split(None, 1)[1] if speaker.split()[0].lower().startswith(("даним", "данным")) else speaker
+        found = _clean(speaker)
+        if found:
+            return found
+    for verb in _VERB_AFTER[lang].finditer(sentence):
+        found = _subject_before(sentence, verb.start(), lang)
+        if found is None and lang != "en":
+            found = _subject_after(sentence, verb.end())
+        if found is None and lang == "en":
+            # '..., said Ihor Klymenko, the interior minister.'
+            before = sentence[:verb.start()].rstrip()
+            if before.endswith((",", '"', "”")):
+                found = _subject_after(sentence, verb.end())
+        if found:
+            return found
+    return None
+
+
+def _segments_before(sentence: str, end: int) -> list[str]:
+    text = sentence[:end]
+    return re.split(r"\s*[,;:\"“”«»()—–]\s*|\s+that\s+|\s+що\s+|\s+что\s+", text)
+
+
+def _subject_before(sentence: str, verb_start: int, lang: str) -> str | None:
+    segments = _segments_before(sentence, verb_start)
+    subject = segments[-1].strip()
+    # "Olena Marchuk, head of the regional administration, said": the name and its title together
+    if len(segments) >= 3 and segments[-1] == "" and segments[-2]:
+        subject = segments[-2].strip()
+        if len(segments) >= 4 and _NAME.match(segments[-3].strip() + " ") and subject[:1].islower():
+            subject = segments[-3].strip() + ", " + subject
+    elif len(segments) >= 2 and subject[:1].islower() and _NAME.match(segments[-2].strip() + " "):
+        subject = segments[-2].strip() + ", " + subject
+    subject = subject.strip()
+    previous = None
+    while previous != subject:
+        previous = subject
+        subject = _LEADING_NOISE.sub("", subject)
+    if not subject or (lang == "en" and subject.lower().startswith(("according", "it is", "there"))):
+        return None
+    if lang != "en" and subject[:1].islower() and len(subject.split()) > 4:
+        return None
+    return _clean(subject)
+
+
+def _subject_after(sentence: str, verb_end: int) -> str | None:
+    match = re.match(r"\s*(?:(?:в|у|во)\s+)?" + _PHRASE, sentence[verb_end:])
+    if not match:
+        return None
+    speaker = match.group("speaker").strip()
+    speaker = re.sub(r"(?i)\s+(?:on|in|at|у|в|на)\s+.*$", "", speaker) if len(speaker.split()) > 3 else speaker
+    return _clean(speaker)
