@@ -23,6 +23,7 @@ from kronika.storage.db.models import (
     TelegramPostView,
     WarcFile,
 )
+from kronika.storage.db.readonly import sqlite_path
 from kronika.storage.warc.paths import tree_size
 from kronika.storage.warc.replay import timestamp14
 
@@ -122,6 +123,7 @@ def status_report(env: Environment, schedules: dict[str, str | None] | None = No
         "generated_at": now.isoformat(),
         "config": str(Path(config_path).resolve()) if config_path else None,
         "database": {"url": engine.url.render_as_string(hide_password=True), "dialect": engine.dialect.name,
+                     "path": str(sqlite_path(env.database_url) or "") or None,  # SQLite: the file, absolute
                      "bytes": database_bytes(engine), "schema_revisions": sorted(current_revisions(engine))},
         "archive": {"dir": str(archive), "bytes": tree_size(env.archive_dir)},
         "failing": [s["source"] for s in sources if s["last_run_status"] == "failed"],
@@ -236,7 +238,7 @@ def print_status(console, report: dict) -> None:
     console.print(f"[dim]config[/]    {escape(report.get('config') or 'none (the database alone)')}", soft_wrap=True)
     console.print(f"[dim]archive[/]   {escape(report['archive']['dir'])} "
                   f"({_human_bytes(report['archive']['bytes'])})", soft_wrap=True)
-    console.print(f"[dim]database[/]  {escape(database['url'])} ({database['dialect']}, "
+    console.print(f"[dim]database[/]  {escape(database.get('path') or database['url'])} ({database['dialect']}, "
                   f"{_human_bytes(database['bytes'])}, schema {'+'.join(database['schema_revisions'])})",
                   soft_wrap=True)
     table = status_table(report)

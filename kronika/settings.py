@@ -320,6 +320,30 @@ def _expand_env(value: Any) -> Any:
     return value
 
 
+# keys of the config file that name files: relative values are taken from the config file's folder
+_PATH_KEYS = (("timestamping", "ca_bundle"),)
+
+
+def resolve_path(value: str | os.PathLike, base: Path) -> Path:
+    """The one path rule: `~` expanded, a relative path taken from `base`.
+
+    `base` is the config file's folder for paths written in the config (so a config works from any
+    current directory) and the current directory for paths in the environment and on the command
+    line (as every shell tool does); data paths are printed absolute by `kronika status`."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _anchor_paths(entry: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A copy of a defaults or source mapping with its file paths resolved against `base`."""
+    entry = dict(entry)
+    for section, key in _PATH_KEYS:
+        value = entry.get(section)
+        if isinstance(value, dict) and isinstance(value.get(key), str) and value[key]:
+            entry[section] = {**value, key: str(resolve_path(value[key], base))}
+    return entry
+
+
 def _first_error(path: Path, source_name: str | None, error: ValidationError) -> ConfigError:
     first = error.errors()[0]
     # the discriminated union puts the kind in the location; keep only real field names
@@ -351,6 +375,9 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         shape = ConfigFile.model_validate(_expand_env(raw))
     except ValidationError as exc:
         raise _first_error(path, None, exc) from None
+    base = path.resolve().parent
+    shape.defaults = _anchor_paths(shape.defaults, base)
+    shape.sources = [_anchor_paths(entry, base) if isinstance(entry, dict) else entry for entry in shape.sources]
     try:
         defaults = Politeness.model_validate(shape.defaults)
     except ValidationError as exc:
@@ -386,7 +413,8 @@ def default_config_path() -> Path:
 class Environment:
     """Where data lives: KRONIKA_DATABASE_URL, KRONIKA_ARCHIVE_DIR and KRONIKA_SPOOL_DIR.
 
-    The archive is a directory (relative to the cwd) or an object-store URL (`s3://bucket/prefix`,
+    The archive is a directory (a relative one is taken from the current directory, see
+    `resolve_path`) or an object-store URL (`s3://bucket/prefix`,
     see storage/warc/paths.py). Crawls write WARC files locally and publish each closed one: into
     the archive itself when it is a directory, from the spool directory when it is remote.
     """

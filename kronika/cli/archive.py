@@ -15,6 +15,7 @@ from kronika.cli.base import (
     errors,
     main,
     one_line_errors,
+    reading_environment,
 )
 from kronika.settings import Environment
 from kronika.storage.warc.paths import relative_name
@@ -59,7 +60,7 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
     from kronika.spiders.parsers.charset import decode_html
     from kronika.storage.warc.retrieve import http_head, parse_when, retrieve
 
-    env = Environment.from_env()
+    env = reading_environment()
     moment = parse_when(at) if at else None
     try:
         found = retrieve(env.database_url, env.archive_dir, url, moment)
@@ -109,7 +110,7 @@ def verify(source: str | None, as_json: bool) -> None:
     """
     from kronika.storage.warc.verify import verify_archive
 
-    env = Environment.from_env()
+    env = reading_environment()
     with _bytes_bar("verifying") as progress:
         task = progress.add_task("verify", total=None)
         result = verify_archive(env.database_url, env.archive_dir, source,
@@ -171,7 +172,7 @@ def wacz(ctx: click.Context, out: str, source: str | None, since: str | None, un
     from kronika.storage.warc.retrieve import parse_when
     from kronika.storage.warc.wacz import build_wacz, select_for_wacz
 
-    env = Environment.from_env()
+    env = reading_environment()
     files, pages = select_for_wacz(env.database_url, env.archive_dir, source,
                                    parse_when(since) if since else None, parse_when(until) if until else None)
     if not files:

@@ -98,3 +98,17 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 
 def _config(ctx: click.Context):
     return load_config(ctx.obj.get("config_path"))
+
+
+def reading_environment():
+    """The environment of a command that only reads: its database must already exist.
+
+    Only commands that write (crawl, index, extract, run, db upgrade, demo, stamp) create a
+    database; a read command given a wrong path says which database it looked for instead of
+    answering from a new, empty one."""
+    from kronika.settings import Environment
+    from kronika.storage.db.readonly import require_database
+
+    env = Environment.from_env()
+    require_database(env.database_url)
+    return env

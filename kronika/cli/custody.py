@@ -8,7 +8,17 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from kronika.cli.base import KnownError, _config, console, emit_json, errors, main, one_line_errors, progress_bar
+from kronika.cli.base import (
+    KnownError,
+    _config,
+    console,
+    emit_json,
+    errors,
+    main,
+    one_line_errors,
+    progress_bar,
+    reading_environment,
+)
 from kronika.settings import Environment
 
 SIGNING_KEY_ENV = "KRONIKA_SIGNING_KEY"
@@ -85,7 +95,7 @@ def custody_verify(ctx: click.Context, as_json: bool) -> None:
     """
     from kronika.steps.custody import verify_custody
 
-    env = Environment.from_env()
+    env = reading_environment()
     with progress_bar("files") as bar:
         task = bar.add_task("verifying", total=None)
         result = verify_custody(env, _config(ctx), progress=lambda _: bar.advance(task))
@@ -138,7 +148,7 @@ def custody_log(file: str | None, as_json: bool) -> None:
     from kronika.custody import log as log_module
     from kronika.storage.db.engine import open_database
 
-    env = Environment.from_env()
+    env = reading_environment()
     rows = log_module.entries(open_database(env.database_url), files=[file] if file else None)
     if as_json:
         emit_json(rows)
@@ -197,7 +207,7 @@ def evidence(ctx: click.Context, url: str, out: str, key: str | None, cert: str 
     from kronika.custody.evidence import build_evidence
 
     sign = signer_for(ctx, key, cert)
-    env = Environment.from_env()
+    env = reading_environment()
     try:
         result = build_evidence(env, url, Path(out), sign=sign)
     except LookupError as exc:

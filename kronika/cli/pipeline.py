@@ -8,7 +8,17 @@ from dataclasses import asdict
 import click
 from rich.table import Table
 
-from kronika.cli.base import KnownError, _config, console, emit_json, errors, main, one_line_errors, progress_bar
+from kronika.cli.base import (
+    KnownError,
+    _config,
+    console,
+    emit_json,
+    errors,
+    main,
+    one_line_errors,
+    progress_bar,
+    reading_environment,
+)
 from kronika.settings import Environment
 
 
@@ -183,7 +193,7 @@ def status(ctx, as_json: bool) -> None:
     except ConfigError:
         config = None  # no config here: the database alone still tells most of it
     schedules = {s.name: s.schedule for s in config.sources} if config else {}
-    report = status_report(Environment.from_env(), schedules, config_path=str(config.path) if config else None)
+    report = status_report(reading_environment(), schedules, config_path=str(config.path) if config else None)
     if as_json:
         emit_json(report)
     else:
@@ -204,7 +214,7 @@ def history(url: str, as_json: bool) -> None:
     """
     from kronika.report import capture_history
 
-    rows = capture_history(Environment.from_env(), url)
+    rows = capture_history(reading_environment(), url)
     if not rows:
         raise KnownError(f"no captures of {url}")
     if as_json:

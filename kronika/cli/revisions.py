@@ -14,7 +14,7 @@ import click
 from rich.text import Text
 from sqlalchemy import or_, select
 
-from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors
+from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors, reading_environment
 from kronika.settings import Environment
 
 _TELEGRAM_POST = re.compile(r"^https?://(?:www\.)?t(?:elegram)?\.me/(?:s/)?([A-Za-z0-9_]{3,64})/(\d+)/?(?:[?#].*)?$")
@@ -177,7 +177,7 @@ def diff(url: str, since: str | None, until: str | None, as_json: bool) -> None:
     Example: kronika diff https://example.org/news/strike.html
              kronika diff https://t.me/zarichna_ova/4117 --from 2026-01-14T08:00:00Z --json
     """
-    result = revision_diff(Environment.from_env(), url, parse_time(since), parse_time(until))
+    result = revision_diff(reading_environment(), url, parse_time(since), parse_time(until))
     if as_json:
         emit_json(result)
     else:

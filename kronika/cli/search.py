@@ -8,8 +8,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors
-from kronika.settings import Environment
+from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors, reading_environment
 
 
 def _moment(value: str | None, option: str) -> datetime | None:
@@ -44,7 +43,7 @@ def search(query: str, source: str | None, since: str | None, until: str | None,
     from kronika.search import search as run_search
     from kronika.storage.db.engine import open_database
 
-    engine = open_database(Environment.from_env().database_url)
+    engine = open_database(reading_environment().database_url)
     kinds = ("article", "post") if kind == "all" else (kind,)
     hits = run_search(engine, query, source=source, since=_moment(since, "--since"), until=_moment(until, "--until"),
                       limit=limit, kinds=kinds)

@@ -20,6 +20,37 @@ class DatabaseNotReady(ValueError):
     """No database at the URL, or one whose schema is older than the code."""
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The absolute file a SQLite URL names (relative paths are taken from the current directory);
+    None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+def require_database(url: str) -> None:
+    """Raise DatabaseNotReady unless a SQLite URL names an existing file: read-only commands call
+    this first, so a wrong path is reported instead of silently creating an empty database."""
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.is_file():
+            raise DatabaseNotReady(
+                f"no database at {path} — run `kronika run SOURCE` (or `kronika crawl`) first, or set "
+                "KRONIKA_DATABASE_URL to the one you mean (a relative path is taken from the current directory)")
+        return
+    if make_url(url).get_backend_name() != "sqlite":
+        engine = create_engine(url, pool_pre_ping=True)
+        try:
+            empty = not current_revisions(engine)
+        finally:
+            engine.dispose()
+        if empty:
+            shown = make_url(url).render_as_string(hide_password=True)
+            raise DatabaseNotReady(f"no Kronika tables in the database at {shown} — run `kronika db upgrade` "
+                                   "(or a first `kronika run SOURCE`), or set KRONIKA_DATABASE_URL to the one you mean")
+
+
 def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 
@@ -39,9 +70,8 @@ def read_only_engine(url: str, check_schema: bool = True) -> Engine:
         database = parsed.database
         if not database or database == ":memory:":
             raise DatabaseNotReady("an in-memory SQLite database cannot be opened read-only")
-        path = Path(database).resolve()
-        if not path.exists():
-            raise DatabaseNotReady(f"no database at {database} (run a crawl, or `kronika db upgrade`)")
+        require_database(url)
+        path = sqlite_path(url)
         engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true",
                                connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_read_only)
