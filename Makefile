@@ -49,14 +49,21 @@ demo: $(STAMP)
 corpus: $(STAMP)
 	@$(PY) -m tests.corpus.fetch || echo "warning: the real-world corpus could not be downloaded; the tests that read it will be skipped"
 
+# PostgreSQL: the one named by KRONIKA_TEST_POSTGRES_URL, else `auto` (the local default on
+# 127.0.0.1:5432 when it answers; the first line of the run says which, or why none).
+# PYTEST_ARGS passes options through, e.g. `make test PYTEST_ARGS=--fail-on-skip` (what CI runs:
+# a skip not allowed in tests/support/skips.py fails).
+PYTEST_ARGS ?=
 test: $(STAMP) $(PYWB_STAMP) browser corpus
-	$(PY) -m pytest -q
+	KRONIKA_TEST_POSTGRES_URL="$${KRONIKA_TEST_POSTGRES_URL:-auto}" $(PY) -m pytest -q $(PYTEST_ARGS)
 
 # A real Airflow (scheduler, dag-processor, api-server) runs mirror DAGs: LocalExecutor on SQLite,
-# then CeleryExecutor with Redis and PostgreSQL (skipped with a reason where those are absent).
+# then CeleryExecutor with Redis and PostgreSQL (skipped with a reason where those are absent;
+# `make airflow-smoke SMOKE_ARGS=--require-services`, as CI runs it, makes their absence a failure).
+SMOKE_ARGS ?=
 airflow-smoke: $(STAMP)
-	$(PY) tests/smoke/airflow_smoke.py --executor local
-	$(PY) tests/smoke/airflow_smoke.py --executor celery
+	$(PY) tests/smoke/airflow_smoke.py --executor local $(SMOKE_ARGS)
+	$(PY) tests/smoke/airflow_smoke.py --executor celery $(SMOKE_ARGS)
 
 # Unit tests only (no crawls, no Airflow): seconds, for the edit-test loop.
 test-fast: $(STAMP)

@@ -1,7 +1,6 @@
 """Shared fixtures: an isolated archive + database per test, the mirror on a free port, PostgreSQL."""
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,9 +10,22 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from kronika.settings import Environment
+from tests.support import postgres
+
+pytest_plugins = ["tests.support.skip_policy", "pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("KRONIKA_TEST_POSTGRES_URL")
+# KRONIKA_TEST_POSTGRES_URL, with `auto` (make test) resolved to the local default when it answers
+POSTGRES = postgres.resolve()
+POSTGRES_URL = POSTGRES.url
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session) -> None:
+    # printed also under -q (a report header is not): which PostgreSQL, or why none
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"postgresql: {POSTGRES.url or 'none, the PostgreSQL tests skip'} ({POSTGRES.reason})")
 
 
 @pytest.fixture
@@ -36,7 +48,7 @@ def sqlite_env(tmp_path, monkeypatch) -> Environment:
 def postgres_url():
     """A fresh schema in the PostgreSQL named by KRONIKA_TEST_POSTGRES_URL, dropped afterwards."""
     if not POSTGRES_URL:
-        pytest.skip("KRONIKA_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(f"no PostgreSQL for the tests: {POSTGRES.reason}")
     with fresh_postgres_schema("kronika_test") as url:
         yield url
 

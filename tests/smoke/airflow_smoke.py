@@ -9,7 +9,8 @@ It starts the bundled mirror and every Airflow process it needs in a temporary A
 creates the site pools, unpauses and triggers mirror sources' DAGs, waits (bounded) for their runs
 to succeed through the Airflow CLI, checks the Kronika rows against the mirror, and stops every
 process it started, also on failure. Exit 0 on success, 1 on failure, 0 with a SKIP line when a
-service the executor needs (Redis, PostgreSQL) is not there.
+service the executor needs (Redis, PostgreSQL) is not there, unless `--require-services` (CI) makes
+that a failure too.
 
 The Celery run keeps the archive where a cluster would: on an object store
 (`KRONIKA_ARCHIVE_DIR=s3://…`, a moto S3 server started here), so every worker's WARC files land
@@ -36,7 +37,10 @@ sys.path.insert(0, str(ROOT))  # for tests.integration.helpers when run as a scr
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 RUN_TIMEOUT = 420  # seconds a DAG run may take here before the smoke fails
-POSTGRES = os.environ.get("KRONIKA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# `auto` (what `make test` sets) means the local default here: the Celery run checks it answers
+POSTGRES = os.environ.get("KRONIKA_TEST_POSTGRES_URL", "auto")
+if POSTGRES.strip().lower() in ("", "auto"):
+    POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS = os.environ.get("KRONIKA_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
@@ -119,7 +123,7 @@ def wait_for(what: str, probe, timeout: float, deployment: Deployment, every: fl
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def run_smoke(executor: str, sources: list[str]) -> int:
+def run_smoke(executor: str, sources: list[str], require_services: bool = False) -> int:
     from sqlalchemy import create_engine, text
 
     from kronika.mirror.server import MirrorServer
@@ -127,12 +131,13 @@ def run_smoke(executor: str, sources: list[str]) -> int:
     from tests.integration.helpers import OUTLET_SOURCES, row_counts
 
     if executor == "celery":
-        if not reachable("127.0.0.1", 6379):
-            say("SKIP celery: no Redis on 127.0.0.1:6379")
-            return 0
-        if not reachable("127.0.0.1", 5432):
-            say("SKIP celery: no PostgreSQL on 127.0.0.1:5432")
-            return 0
+        for service, port in (("Redis", 6379), ("PostgreSQL", 5432)):
+            if not reachable("127.0.0.1", port):
+                if require_services:
+                    say(f"FAIL celery: no {service} on 127.0.0.1:{port} (--require-services)")
+                    return 1
+                say(f"SKIP celery: no {service} on 127.0.0.1:{port}")
+                return 0
     work = Path(tempfile.mkdtemp(prefix=f"kronika-smoke-{executor}-"))
     logs = work / "logs"
     logs.mkdir()
@@ -286,10 +291,12 @@ def main() -> int:
     parser.add_argument("--executor", choices=["local", "celery"], default="local")
     parser.add_argument("--sources", nargs="+", default=None,
                         help="demo sources to run (default: one for local, two at once for celery)")
+    parser.add_argument("--require-services", action="store_true",
+                        help="fail (exit 1) instead of SKIP when Redis or PostgreSQL is missing (CI)")
     args = parser.parse_args()
     sources = args.sources or (["riverside-herald"] if args.executor == "local"
                                else ["riverside-herald", "zarichna-ova"])
-    return run_smoke(args.executor, sources)
+    return run_smoke(args.executor, sources, require_services=args.require_services)
 
 
 if __name__ == "__main__":
