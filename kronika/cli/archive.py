@@ -4,6 +4,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -12,13 +13,17 @@ from kronika.cli.base import (
     KnownError,
     console,
     emit_json,
+    environment,
     errors,
     main,
     one_line_errors,
     reading_environment,
 )
-from kronika.settings import Environment
 from kronika.storage.warc.paths import relative_name
+
+if TYPE_CHECKING:
+    from kronika.settings import Environment
+
 
 
 def _bytes_bar(description: str):
@@ -232,7 +237,7 @@ def replay(port: int, bind: str) -> None:
     """
     from kronika.storage.warc import replay as pywb
 
-    env = Environment.from_env()
+    env = environment()
     wayback = pywb.find_wayback()
     archive = env.archive_dir
     work_dir = env.local_archive_dir / ".replay"

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from kronika import __version__
-from kronika.settings import ConfigError, load_config
+from kronika.cli.registry import COMMANDS, command_summaries
 
 console = Console()
 errors = Console(stderr=True)
@@ -28,22 +28,30 @@ class KnownError(click.ClickException):
 
 def one_line_errors(func):
     """Turn the failures a user can cause into a one-line message instead of a traceback."""
-    from kronika.locks import SourceBusy
-    from kronika.steps.crawl import CrawlFailed
 
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (ConfigError, SourceBusy, CrawlFailed, FileNotFoundError, ValueError) as exc:
-            raise KnownError(str(exc)) from None
         except Exception as exc:  # a database that is down, a disk that is full, ...
             if isinstance(exc, click.ClickException):
                 raise
+            if isinstance(exc, _user_errors()):
+                raise KnownError(str(exc)) from None
             logging.getLogger("kronika").debug("failure", exc_info=True)
             raise KnownError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
     return wrapper
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The failures a user causes (a bad config, a busy source, ...), imported only once one happened:
+    importing them up front would load SQLAlchemy into every command, --help included."""
+    from kronika.locks import SourceBusy
+    from kronika.settings import ConfigError
+    from kronika.steps.crawl import CrawlFailed
+
+    return ConfigError, SourceBusy, CrawlFailed, FileNotFoundError, ValueError
 
 
 def progress_bar(unit: str = "rows"):
@@ -77,7 +85,35 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported when one of them runs, not when the CLI starts
+    (kronika/cli/registry.py says which module defines which command)."""
+
+    def __init__(self, *args, registry: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.registry = registry
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.registry) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.registry:
+            import importlib
+
+            importlib.import_module(self.registry[name])  # its decorators add it to this group
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # the list of commands from their modules' source text: no command module is imported
+        summaries = command_summaries({module for name, module in self.registry.items() if name not in self.commands})
+        stand_ins = LazyGroup("kronika", registry={})
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name) or click.Command(name, help=summaries.get(name, ""))
+            stand_ins.add_command(command, name)
+        click.Group.format_commands(stand_ins, ctx, formatter)
+
+
+@click.group(cls=LazyGroup, registry=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kronika")
 @click.option("--config", "config_path", envvar="KRONIKA_CONFIG", type=click.Path(dir_okay=False),
               help="Sources file (default: config/sources.yaml, or $KRONIKA_CONFIG).")
@@ -97,7 +133,16 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 
 
 def _config(ctx: click.Context):
+    from kronika.settings import load_config
+
     return load_config(ctx.obj.get("config_path"))
+
+
+def environment():
+    """The environment's settings (KRONIKA_* variables), imported when a command needs them."""
+    from kronika.settings import Environment
+
+    return Environment.from_env()
 
 
 def reading_environment():

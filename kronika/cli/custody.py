@@ -13,13 +13,13 @@ from kronika.cli.base import (
     _config,
     console,
     emit_json,
+    environment,
     errors,
     main,
     one_line_errors,
     progress_bar,
     reading_environment,
 )
-from kronika.settings import Environment
 
 SIGNING_KEY_ENV = "KRONIKA_SIGNING_KEY"
 
@@ -55,7 +55,7 @@ def stamp(ctx: click.Context, source: str | None, as_json: bool) -> None:
     from kronika.custody.stamping import stamp_missing
     from kronika.storage.db.engine import open_database
 
-    env = Environment.from_env()
+    env = environment()
     config = _config(ctx)
     with progress_bar("files") as bar:
         task = bar.add_task("stamping", total=None)
@@ -126,7 +126,7 @@ def custody_stamp_head(ctx: click.Context, as_json: bool) -> None:
     from kronika.steps.custody import stamp_head
 
     try:
-        result = stamp_head(Environment.from_env(), _config(ctx))
+        result = stamp_head(environment(), _config(ctx))
     except RuntimeError as exc:
         raise KnownError(str(exc)) from None
     if as_json:
@@ -174,7 +174,7 @@ def custody_restore(copy: str) -> None:
     from kronika.custody import log as log_module
     from kronika.storage.db.engine import open_database
 
-    env = Environment.from_env()
+    env = environment()
     rows = log_module.read_lines(Path(copy).read_text(encoding="utf-8"))
     added = log_module.restore(open_database(env.database_url), rows)
     console.print(f"{added} entries restored; the log has {len(rows)} entries up to the copy's head")

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from kronika.cli.base import KnownError, console, emit_json, errors, main, one_line_errors, progress_bar
-from kronika.settings import Environment
+from kronika.cli.base import KnownError, console, emit_json, environment, errors, main, one_line_errors, progress_bar
 
 
 @contextmanager
@@ -18,7 +17,7 @@ def _session():
 
     from kronika.storage.db.readonly import read_only_engine
 
-    engine = read_only_engine(Environment.from_env().database_url)
+    engine = read_only_engine(environment().database_url)
     try:
         with Session(engine) as session:
             yield session
@@ -86,7 +85,7 @@ def export(table: str | None, all_dir: str | None, fmt: str | None, output: str 
         return
     if bool(table) == bool(all_dir):
         raise KnownError("name one TABLE or pass --all DIR (kronika export --list shows the tables)")
-    engine = read_only_engine(Environment.from_env().database_url)
+    engine = read_only_engine(environment().database_url)
     try:
         if all_dir:
             if source or since or until or output:
@@ -273,7 +272,7 @@ def serve(host: str, port: int, replay_url: str | None) -> None:
 
     from kronika.web import create_app
 
-    app = create_app(Environment.from_env(), replay_url=replay_url)
+    app = create_app(environment(), replay_url=replay_url)
     try:  # bind first: a port in use or a bad address is a one-line error, and port 0 gets a real number
         sock = socket.create_server((host, port))
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -13,13 +14,17 @@ from kronika.cli.base import (
     _config,
     console,
     emit_json,
+    environment,
     errors,
     main,
     one_line_errors,
     progress_bar,
     reading_environment,
 )
-from kronika.settings import Environment
+
+if TYPE_CHECKING:
+    from kronika.settings import Environment
+
 
 
 @main.command()
@@ -139,7 +144,7 @@ def run(ctx, source: str | None, all_sources: bool, recapture_all: bool, as_json
     if bool(source) == all_sources:
         raise KnownError("name one SOURCE or pass --all")
     chosen = config.sources if all_sources else [config.source(source)]
-    env = Environment.from_env()
+    env = environment()
     results = []
     for item in chosen:
         try:
@@ -288,7 +293,7 @@ def db_upgrade() -> None:
     """
     from kronika.storage.db.engine import current_revisions, make_engine, upgrade
 
-    engine = make_engine(Environment.from_env().database_url)
+    engine = make_engine(environment().database_url)
     upgrade(engine)
     console.print(f"database at revision {', '.join(sorted(current_revisions(engine)))}")
 

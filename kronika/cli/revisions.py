@@ -9,15 +9,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from rich.text import Text
-from sqlalchemy import or_, select
 
 from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors, reading_environment
-from kronika.settings import Environment
 
 _TELEGRAM_POST = re.compile(r"^https?://(?:www\.)?t(?:elegram)?\.me/(?:s/)?([A-Za-z0-9_]{3,64})/(\d+)/?(?:[?#].*)?$")
+
+if TYPE_CHECKING:
+    from kronika.settings import Environment
+
 
 
 @dataclass
@@ -57,6 +60,8 @@ def _iso(value) -> str | None:
 
 
 def article_versions(session, url: str) -> tuple[str, list[Version]]:
+    from sqlalchemy import or_, select
+
     from kronika.spiders.urls import canonicalize_url
     from kronika.storage.db.models import Article, ArticleVersion, Capture
 
@@ -81,6 +86,8 @@ def article_versions(session, url: str) -> tuple[str, list[Version]]:
 
 
 def post_versions(session, channel: str, post_id: int) -> tuple[str, list[Version]]:
+    from sqlalchemy import select
+
     from kronika.storage.db.models import TelegramPost, TelegramPostVersion
 
     post = session.scalars(select(TelegramPost).where(TelegramPost.channel.ilike(channel),
