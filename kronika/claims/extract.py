@@ -52,14 +52,26 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+_UKRAINIAN_WORDS = re.compile(
+    r"(?i)(?<!\w)(?:що|та|які|було|були|від|серед|дитина|немає|ще|це|його|внаслідок|людей|осіб|загинули|"
+    r"повідомили|повідомив|постраждалих|травмовані|поранені|він|вона|вони|під|після|через)(?!\w)")
+_RUSSIAN_WORDS = re.compile(
+    r"(?i)(?<!\w)(?:что|как|было|были|от|среди|ребенок|нет|еще|это|его|в результате|человек|погибли|"
+    r"сообщили|сообщил|пострадавших|ранены|он|она|они|под|после|через|и|с|по|из)(?!\w)")
+
+
 def guess_language(text: str) -> str:
-    """'en' for Latin script; between Ukrainian and Russian, the letters only one of them has."""
-    cyrillic = len(re.findall(r"[а-яА-ЯёЁіІїЇєЄґҐ]", text))
-    latin = len(re.findall(r"[a-zA-Z]", text))
+    """'en' for mostly Latin script; Ukrainian or Russian by the letters only one of them has, then
+    by frequent words; Ukrainian when nothing tells them apart (most of Kronika's sources)."""
+    sample = text[:2000]
+    cyrillic = len(re.findall(r"[а-яА-ЯёЁіІїЇєЄґҐ]", sample))
+    latin = len(re.findall(r"[a-zA-Z]", sample))
     if cyrillic <= latin:
         return "en"
-    ukrainian = len(re.findall(r"[іїєґІЇЄҐ']|\b(?:що|та|які|було|від)\b", text))
-    russian = len(re.findall(r"[ыэъёЫЭЪЁ]|\b(?:что|как|было|от|и)\b", text))
+    ukrainian = 3 * len(re.findall(r"[іїєґІЇЄҐ]|\w['’ʼ]\w", sample)) + len(_UKRAINIAN_WORDS.findall(sample))
+    russian = 3 * len(re.findall(r"[ыэъёЫЭЪЁ]", sample)) + len(_RUSSIAN_WORDS.findall(sample))
+    if not re.search(r"[іїєґІЇЄҐ]", sample):
+        russian += 1  # Ukrainian text rarely goes a sentence without і, ї or є
     return "ru" if russian > ukrainian else "uk"
 
 
@@ -78,137 +90,270 @@ def extract_claims(text: str, lang: str | None = None) -> list[Claim]:
     return claims
 
 
-# A figure binds to a category word at most this many tokens away.
-_REACH = 8
+# A figure binds to a category word at most this many tokens away (further back after "rose to").
+_REACH = 10
+_CHANGE_REACH = 25
+# A comma between a figure and a category word counts as this many more tokens.
+_COMMA_COST = 3
+
+
+@dataclass
+class _Bound:
+    figure: numbers.Figure
+    category: str | None
+    category_at: int | None
+    subset: bool
 
 
 def _sentence_claims(sentence: str, offset: int, lang: str) -> list[Claim]:
     tokens = numbers.tokenize(sentence)
-    figures = [f for f in numbers.find_figures(tokens, lang) if _is_count(tokens, f, lang)]
-    figures = _join_ranges(tokens, figures, lang)
-    if not figures:
-        return []
-    categories = {i: lexicon.category_of(t.lower, lang) for i, t in enumerate(tokens) if t.kind == "word"}
-    categories = {i: c for i, c in categories.items() if c}
+    words = [t.lower if t.kind == "word" else "" for t in tokens]
+    categories = lexicon.categories_in(words, lang)
     if not categories:
         return []
-    occupied = set()
-    for figure in figures:
-        occupied.update(range(figure.first, figure.last + 1))
-    speaker = None
-    claims = []
-    for figure in figures:
-        category = _bind(tokens, figure, categories, occupied, lang)
-        if category is None:
+    figures = [f for f in numbers.find_figures(tokens, lang) if _is_count(tokens, f, lang)]
+    figures, follows = _join_ranges(tokens, figures)
+    figures_and_heads = [(f, _counts_people_or_weapons(tokens, f, categories, lang)) for f in figures]
+    occupied = {i for f in figures for i in range(f.first, f.last + 1)}
+    subsets = [_is_subset(tokens, f, lang) for f in figures]
+    subset_tokens = {i for f, sub in zip(figures, subsets) if sub for i in range(f.first, f.last + 1)}
+    bound: list[_Bound] = []
+    for n, (figure, counts) in enumerate(figures_and_heads):
+        if not counts:
+            bound.append(_Bound(figure, None, None, subsets[n]))
             continue
-        if speaker is None:
-            speaker = speakers.find_speaker(sentence, lang) or ""
-        qualifier = _qualifier(tokens, figure, lang)
+        reach_back = _CHANGE_REACH if _after_change(tokens, figure) else _REACH
+        found = _bind(tokens, figure, categories, occupied - subset_tokens if not subsets[n] else occupied,
+                      subset_tokens if not subsets[n] else set(), lang, reach_back)
+        bound.append(_Bound(figure, found[1] if found else None, found[0] if found else None, subsets[n]))
+    # "revised from 14 to 11": the second figure counts what the first counts
+    for second, first in follows.items():
+        if bound[second].category is None and bound[first].category is not None and figures_and_heads[second][1]:
+            bound[second].category = bound[first].category
+        if bound[first].category is None and bound[second].category is not None and figures_and_heads[first][1]:
+            bound[first].category = bound[second].category
+    # a subset takes the category of its total: "52 injured, including seven children"
+    for n, b in enumerate(bound):
+        if b.subset and figures_and_heads[n][1]:
+            total = next((bound[m] for m in range(n - 1, -1, -1) if bound[m].category and not bound[m].subset), None)
+            if total is not None:
+                b.category = total.category
+    found_claims = [(b.figure.first, b.figure.last, b.figure.value, b.figure.high, b.category, b.subset)
+                    for b in bound if b.category]
+    used = {b.category_at for b in bound if b.category}
+    found_claims += _singular_claims(tokens, words, categories, occupied, used, found_claims, lang)
+    if not found_claims:
+        return []
+    speaker = speakers.find_speaker(sentence, lang)
+    claims = []
+    for first, last, value, high, category, subset in sorted(found_claims):
         claims.append(Claim(
-            category=category, count=figure.value, count_high=figure.high, qualifier=qualifier,
-            speaker=speaker or None, sentence=sentence.strip(), start=offset + tokens[figure.first].start,
-            end=offset + tokens[figure.last].end, lang=lang, subset=_is_subset(tokens, figure, lang),
+            category=category, count=value, count_high=high, qualifier=_qualifier(tokens, first, lang),
+            speaker=speaker, sentence=sentence.strip(), start=offset + tokens[first].start,
+            end=offset + tokens[last].end, lang=lang, subset=subset,
         ))
     return claims
+
+
+_NOT_COUNT_BEFORE = {"no", "aged", "age", "віці", "возрасте", "article", "part", "section", "paragraph",
+                     "статті", "статтею", "статья", "статьи", "статье", "частини", "части", "ч", "ст", "п",
+                     "вул", "ул", "буд", "д", "кв", "просп", "пр", "flight", "route", "рейс", "number",
+                     "номер", "gate", "magnitude", "магнітудою", "магнитудой", "minus", "мінус", "минус",
+                     "plus", "плюс", "tel", "тел", "phone", "call"}
 
 
 def _is_count(tokens: list[numbers.Token], figure: numbers.Figure, lang: str) -> bool:
     """False for a number that is a date, time, age, address, share, amount or a count of things."""
     before = tokens[figure.first - 1] if figure.first > 0 else None
     after = tokens[figure.last + 1] if figure.last + 1 < len(tokens) else None
-    if before is not None and before.text in ("$", "€", "£", "₴", "№", "#", "+", "/") :
-        return False
-    if before is not None and before.kind == "word" and (lexicon.is_not_count(before.lower, lang) or before.lower in ("no", "aged", "age", "віці", "возрасте", "article", "part", "статті", "статья", "статьи", "частини", "части", "ч", "ст", "п", "вул", "ул", "буд", "д")):
-        return False
+    if before is not None:
+        if before.text in ("$", "€", "£", "₴", "№", "#", "+", "/", ":"):
+            return False
+        # "Shahed-136", "Іскандер-М": a model name; "5-7" is a range
+        if before.text in ("-", "–") and (figure.first < 2 or tokens[figure.first - 2].kind != "num"):
+            return False
+        if before.kind == "word" and (before.lower in _NOT_COUNT_BEFORE or lexicon.is_not_count(before.lower, lang)):
+            return False
+        if before.kind == "num":  # "0 800 500 121", "+380 44 555 12 34": a phone number or a code
+            return False
     if after is not None:
-        if after.text in ("%", ":", "/", "$", "€", "₴") or (after.text == "." and figure.last + 2 < len(tokens) and tokens[figure.last + 2].kind == "num"):
+        if after.text in ("%", ":", "/", "$", "€", "₴", "°"):
+            return False
+        if after.text == "." and figure.last + 2 < len(tokens) and tokens[figure.last + 2].kind == "num":
+            return False
+        if after.kind == "num":
             return False
         if after.text in ("-", "–") and figure.last + 2 < len(tokens):
             following = tokens[figure.last + 2]
-            if following.kind == "word" and (lexicon.is_not_count(following.lower, lang) or following.lower.startswith(("year", "month", "річн", "річ", "місяч", "летн", "месяч"))):
+            if following.kind == "word" and (lexicon.is_not_count(following.lower, lang) or following.lower.startswith(
+                    ("year", "month", "week", "day", "storey", "річн", "місяч", "летн", "месяч", "поверх", "этаж", "мм", "mm"))):
                 return False
-        if after.kind == "word" and (lexicon.is_not_count(after.lower, lang) or after.lower.endswith(("річний", "річна", "річного", "летний", "летняя", "летнего"))):
+        if after.kind == "word" and lexicon.is_not_count(after.lower, lang):
             return False
-        if after.kind == "word" and lang == "en" and after.lower in ("a", "an") and tokens[figure.last].lower in ("a", "an"):
+        if after.kind == "word" and lang != "en" and after.lower.startswith(("річн", "летн", "місячн", "месячн")):
             return False
+    # "two of them in a serious condition", "двоє у важкому стані": a condition, not a category
+    if any(t.lower.startswith(("condition", "стан", "состояни")) for t in tokens[figure.last + 1: figure.last + 6]):
+        return False
+    if lang == "en" and tokens[figure.first].kind == "num" and tokens[figure.first].lower[:1] == "0":
+        return False
     return True
 
 
-def _join_ranges(tokens: list[numbers.Token], figures: list[numbers.Figure], lang: str) -> list[numbers.Figure]:
-    """"5-7", "5 to 7", "from 5 to 7", "від 5 до 7", "от 5 до 7" become one figure with a high end."""
+def _join_ranges(tokens: list[numbers.Token], figures: list[numbers.Figure]):
+    """"5-7", "5 to 7", "from 5 to 7", "від 5 до 7" become one figure with a high end; "from 14 to 11"
+    or "rose from 9 to 28" stay two figures, the second following the first (returned as a map)."""
     joined: list[numbers.Figure] = []
+    follows: dict[int, int] = {}
     for figure in figures:
         if joined:
             previous = joined[-1]
             between = [t.lower for t in tokens[previous.last + 1: figure.first]]
-            if between in (["-"], ["–"], ["—"], ["to"], ["до"], ["or"], ["або"], ["или"], ["чи"]) and previous.value < figure.value and previous.high is None:
-                joined[-1] = numbers.Figure(previous.first, figure.last, previous.value, figure.value)
-                continue
+            if between in (["-"], ["–"], ["—"], ["to"], ["до"], ["or"], ["або"], ["или"], ["чи"], ["and"]):
+                changed = any(lexicon.CHANGE_WORDS.match(t.lower) for t in tokens[max(0, previous.first - 4): previous.first])
+                if between == ["and"] and not (previous.first > 0 and tokens[previous.first - 1].lower == "between"):
+                    joined.append(figure)
+                    continue
+                if previous.value < figure.value and previous.high is None and not changed:
+                    joined[-1] = numbers.Figure(previous.first, figure.last, previous.value, figure.value)
+                    continue
+                if between in (["to"], ["до"]):
+                    follows[len(joined)] = len(joined) - 1
         joined.append(figure)
-    return joined
+    return joined, follows
 
 
-def _bind(tokens, figure, categories, occupied, lang) -> str | None:
-    """The category of the nearest category word, forward first, that no other figure stands between."""
-    after = figure.last + 1
-    # what directly follows must be what is counted: people, a category, a bridge word or punctuation
-    j = after
-    skipped = 0
+def _after_change(tokens, figure) -> bool:
+    """"the toll ... has risen to 19", "кількість загиблих зросла до 15"."""
+    before = [t.lower for t in tokens[max(0, figure.first - 3): figure.first]]
+    return len(before) >= 2 and before[-1] in ("to", "до", "at") and any(lexicon.CHANGE_WORDS.match(w) or w in ("stands", "stood", "put", "становить", "составляет") for w in before[:-1])
+
+
+_NOT_A_NOUN = {"PREP", "CONJ", "PRCL", "VERB", "INFN", "PRTS", "GRND", "ADVB", "NPRO", "PRED", "INTJ"}
+
+
+def _counts_people_or_weapons(tokens, figure, categories, lang) -> bool:
+    """What follows a figure must be what a claim counts: people, a category word, a verb, or nothing."""
+    j, skipped = figure.last + 1, 0
     while j < len(tokens) and tokens[j].kind == "word" and skipped < 3:
         word = tokens[j].lower
         if j in categories or lexicon.is_people(word, lang):
-            break
+            return True
+        if lexicon.is_not_count(word, lang):
+            return False
         if lexicon.is_bridge(word, lang):
-            skipped += 1
-            j += 1
+            skipped, j = skipped + 1, j + 1
             continue
-        if lang == "en" and tokens[j].text[:1].isupper():
-            skipped += 1
-            j += 1
+        if lang == "en":
+            if tokens[j].text[:1].isupper() or word in ("of",):
+                skipped, j = skipped + 1, j + 1
+                continue
+            return False
+        pos = numbers.parts_of_speech(word, lang)
+        if pos & _NOT_A_NOUN:
+            return True
+        if pos & {"ADJF", "PRTF", "NUMR", "ADJS"}:
+            skipped, j = skipped + 1, j + 1
             continue
-        if lang != "en" and word.endswith(("их", "ых", "ий", "ый", "ые", "і", "ої", "ою", "ая", "ие")):
-            skipped += 1
-            j += 1
-            continue
-        return None
+        return "NOUN" not in pos
+    return True
+
+
+def _bind(tokens, figure, categories, blocked, skippable, lang, reach_back) -> tuple[int, str] | None:
+    """The category word this figure counts: the nearest one, after it first, that no other figure,
+    clause-joining conjunction or semicolon stands between; a comma counts as distance."""
     forward = None
-    for k in range(after, min(len(tokens), after + _REACH)):
-        if k in occupied or tokens[k].text in (";", "—"):
+    cost = 0
+    for k in range(figure.last + 1, min(len(tokens), figure.last + 1 + _REACH)):
+        if k in skippable:
+            continue
+        if k in blocked or tokens[k].text in (";", "—", "–", "(") or (tokens[k].lower in lexicon.CONJUNCTIONS and k > figure.last + 1):
             break
+        cost += _COMMA_COST if tokens[k].text == "," else 1
         if k in categories:
-            forward = (k - figure.last, categories[k])
+            forward = (k, categories[k], cost)
+            # "16 of the injured had been hospitalised": the group, then what happened to it
+            if categories[k] in ("injured", "killed"):
+                for m in range(k + 1, min(len(tokens), k + 6)):
+                    if m in blocked or tokens[m].text in (",", ";", "—") or tokens[m].lower in lexicon.CONJUNCTIONS:
+                        break
+                    if categories.get(m) == "hospitalised":
+                        forward = (m, "hospitalised", cost)
+                        break
             break
     backward = None
-    for k in range(figure.first - 1, max(-1, figure.first - 1 - _REACH), -1):
-        if k in occupied or tokens[k].text in (";",):
+    cost = 0
+    for k in range(figure.first - 1, max(-1, figure.first - 1 - reach_back), -1):
+        if k in blocked or tokens[k].text in (";", "—", "–", ")"):
             break
+        cost += _COMMA_COST if tokens[k].text == "," else 1
         if k in categories:
-            backward = (figure.first - k, categories[k])
+            backward = (k, categories[k], cost)
             break
-    if forward and (not backward or forward[0] <= backward[0] + 1):
-        return forward[1]
+    if forward and (not backward or forward[2] <= backward[2] + 1):
+        return forward[0], forward[1]
     if backward:
-        return backward[1]
+        return backward[0], backward[1]
     return None
 
 
-def _qualifier(tokens, figure, lang) -> str:
-    before = [t.lower for t in tokens[max(0, figure.first - 4): figure.first]]
+def _singular_claims(tokens, words, categories, occupied, used, found_claims, lang):
+    """One person named by a singular noun: "a 34-year-old man was killed", "загинула жінка"."""
+    claims = []
+    taken = set(used)
+    for i, word in enumerate(words):
+        if not word or not lexicon.is_singular_person(word, lang) or i in occupied:
+            continue
+        if i > 0 and (i - 1 in occupied or words[i - 1] in ("no", "жодної", "жодного", "ни")):
+            continue
+        start = i
+        if lang == "en":
+            article = next((k for k in range(i - 1, max(-1, i - 6), -1) if words[k] in ("a", "an")), None)
+            if article is None or any(words[k] in ("of", "the", "his", "her", "their") for k in range(article + 1, i)):
+                continue
+            start = article
+        subset = _is_subset(tokens, numbers.Figure(start, i, 1), lang)
+        if subset:
+            total = next((c for c in reversed(found_claims) if c[0] < start and not c[5]), None)
+            if total is not None:
+                claims.append((start, i, 1, None, total[4], True))
+            continue
+        best = None
+        for k, category in categories.items():
+            if k in taken or k == i:
+                continue
+            low, high = min(k, i), max(k, i)
+            if high - low > 6 or any(m in occupied for m in range(low, high)) or any(
+                    tokens[m].text in (";", ",") or words[m] in lexicon.CONJUNCTIONS for m in range(low + 1, high)):
+                continue
+            distance = high - low + (0 if k > i else 1)
+            if best is None or distance < best[0]:
+                best = (distance, k, category)
+        if best:
+            taken.add(best[1])
+            claims.append((start, i, 1, None, best[2], False))
+    return claims
+
+
+def _qualifier(tokens, first, lang) -> str:
+    before = [t.lower for t in tokens[max(0, first - 4): first]]
     for phrase, qualifier in lexicon.QUALIFIERS[lang]:
         words = phrase.split()
         if before[-len(words):] == words:
             if phrase == "до":
-                index = figure.first - 2
-                if index >= 0 and (lexicon.CHANGE_BEFORE_DO.match(tokens[index].lower) or tokens[index].lower in ("від", "от")):
+                index = first - 2
+                if index >= 0 and (tokens[index].kind == "num" or lexicon.CHANGE_BEFORE_DO.match(tokens[index].lower) or tokens[index].lower in ("від", "от", "з", "із", "с")):
                     return "exact"
-                if any(t.lower in ("від", "от") for t in tokens[max(0, figure.first - 4): figure.first - 1]):
+                if any(t.lower in ("від", "от") for t in tokens[max(0, first - 4): first - 1]):
                     return "exact"
+            if phrase in ("over", "under", "some") and first >= 2 and tokens[first - 2].kind == "word" and tokens[first - 2].lower not in ("of", "with", "and", "killed", "killing", "injuring", "injured", "wounded", "by", "to"):
+                return "exact" if phrase != "some" else qualifier
             return qualifier
     return "exact"
 
 
 _SUBSET_MARKERS = {
-    "en": ("including", "among them", "of them", "of whom", "among"),
+    "en": ("including", "among them", "of them", "of whom", "among whom"),
     "uk": ("серед них", "з них", "із них", "зокрема", "у тому числі", "в тому числі", "серед яких"),
     "ru": ("среди них", "из них", "в том числе", "среди которых"),
 }
@@ -217,4 +362,4 @@ _SUBSET_MARKERS = {
 def _is_subset(tokens, figure, lang) -> bool:
     before = " ".join(t.lower for t in tokens[max(0, figure.first - 4): figure.first] if t.kind == "word")
     after = " ".join(t.lower for t in tokens[figure.last + 1: figure.last + 3] if t.kind == "word")
-    return any(before.endswith(marker) or before.endswith(marker + " the") for marker in _SUBSET_MARKERS[lang]) or after in ("of them", "з них", "из них")
+    return any(before.endswith(marker) for marker in _SUBSET_MARKERS[lang]) or after in ("of them", "of whom", "з них", "із них", "из них")

@@ -15,6 +15,7 @@ _ENGLISH_CATEGORY = {
     "killed": "killed", "killing": "killed", "dead": "killed", "died": "killed", "die": "killed",
     "dies": "killed", "death": "killed", "deaths": "killed", "fatalities": "killed", "toll": "killed",
     "perished": "killed", "lives": "killed", "bodies": "killed",
+    "admitted": "hospitalised", "unaccounted-for": "missing",
     "injured": "injured", "injuring": "injured", "injuries": "injured", "wounded": "injured",
     "wounding": "injured", "hurt": "injured",
     "hospitalised": "hospitalised", "hospitalized": "hospitalised",
@@ -29,7 +30,7 @@ _ENGLISH_CATEGORY = {
 _STEMS = {
     "uk": [
         ("killed", r"загин|загибл|загибел|вбит|вбил|вбив|помер|помир|смерт|жертв|мертв|тіл"),
-        ("injured", r"поранен|поранил|поранень|травмов|травм[иу]в|постражд|ранен"),
+        ("injured", r"поранен|поранил|поранень|травм|постражд|ранен"),
         ("hospitalised", r"госпіталіз"),
         ("missing", r"зник|безвіст"),
         ("evacuated", r"евакуйов|евакуюва"),
@@ -38,8 +39,8 @@ _STEMS = {
         ("missiles", r"ракет(?!н)"),
     ],
     "ru": [
-        ("killed", r"погиб|погибш|убит|убил|скончал|умер|смерт|жертв|мертв|тел"),
-        ("injured", r"ранен|ранил|ранени|пострада|травмир"),
+        ("killed", r"погиб|погибш|гибел|убит|убил|скончал|умер|смерт|жертв|мертв|тел"),
+        ("injured", r"ранен|ранил|ранени|пострада|травм"),
         ("hospitalised", r"госпитализ"),
         ("missing", r"пропал|пропавш"),
         ("evacuated", r"эвакуир"),
@@ -54,9 +55,34 @@ _NOT_BODY = re.compile(r"^(?:тіл[а-яії]{3,}|тел[а-я]{3,}|телег�
 
 # Any category word in any language: the cheap pre-filter a text must pass before anything else runs.
 CATEGORY_PREFILTER = re.compile(
-    r"(?i)\b(?:" + "|".join(sorted(_ENGLISH_CATEGORY, key=len, reverse=True)) + r")\b|hospital"
+    r"(?i)\b(?:" + "|".join(sorted(_ENGLISH_CATEGORY, key=len, reverse=True)) + r")\b|hospital|rubble|лікарн|больниц|стационар|завал"
     + "".join(f"|{stems}" for pairs in _STEMS.values() for _, stems in pairs).replace("|тіл", "").replace("|тел", "")
 )
+
+
+# Two-word phrases whose second word carries the category only after the first: "in hospital",
+# "under the rubble" (still there; "з-під завалів", pulled out from under it, is not), "у лікарнях".
+_PHRASES = {
+    "en": [(("in", "to"), re.compile(r"^hospitals?$"), "hospitalised"), (("the",), re.compile(r"^rubble$"), "missing")],
+    "uk": [(("у", "в", "до"), re.compile(r"^(?:лікарн|госпітал)"), "hospitalised"), (("під",), re.compile(r"^завал"), "missing")],
+    "ru": [(("в", "во"), re.compile(r"^(?:больниц|госпитал|стационар)"), "hospitalised"), (("под",), re.compile(r"^завал"), "missing")],
+}
+
+
+def categories_in(words: list[str], lang: str) -> dict[int, str]:
+    """Index -> category for the category words among lower-cased tokens (phrases included)."""
+    found = {}
+    for i, word in enumerate(words):
+        category = category_of(word, lang)
+        if category is None and i > 0:
+            for before, pattern, phrase_category in _PHRASES[lang]:
+                if words[i - 1] in before and pattern.match(word):
+                    if phrase_category == "missing" and lang == "en" and (i < 2 or words[i - 2] != "under"):
+                        continue
+                    category = phrase_category
+        if category:
+            found[i] = category
+    return found
 
 
 def category_of(word: str, lang: str) -> str | None:
@@ -100,9 +126,12 @@ def is_people(word: str, lang: str) -> bool:
 # Words that may stand between a figure and what it counts without changing what is counted.
 _ENGLISH_BRIDGE = set(
     "were was are is have has had been be more other others further additional another of the "
-    "local ukrainian russian civilian elderly young foreign more people's including among".split()
+    "local ukrainian russian civilian elderly young foreign more people's including among to from in at on "
+    "by as who that so since after before during overnight yesterday today according and or with while "
+    "when where remain remained remains still now also reportedly".split()
 )
-_SLAVIC_BRIDGE = set("ще ещё еще були було був була є були буде будуть был были было была из з із".split())
+_SLAVIC_BRIDGE = set("ще ещё еще були було був була є буде будуть был были было была из з із зі у в на до від "
+                     "після під за через о об с со от по при для".split())
 
 
 def is_bridge(word: str, lang: str) -> bool:
@@ -124,8 +153,8 @@ _SLAVIC_NOT_COUNT = re.compile(
     r"^(?:рок|років|роки|рік|лет|год|года|годин|хвилин|секунд|час|минут|днів|дні|день|дня|дней|тижн|недел|"
     r"місяц|месяц|відсот|процент|км|кілометр|километр|метр|кг|тон|грн|гривень|гривн|гривні|долар|доллар|"
     r"євро|евро|руб|млн|мільйон|миллион|млрд|мільярд|миллиард|"
-    r"січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд|"
-    r"январ|феврал|март|апрел|мая|май|июн|июл|август|сентябр|октябр|ноябр|декабр|"
+    r"січ|лют|берез|квіт|травн?я|травень|черв|лип|серп|верес|жовт|листоп|груд|"
+    r"январ|феврал|марта?$|апрел|мая$|май$|июн|июл|август|сентябр|октябр|ноябр|декабр|"
     r"будин|будівел|будівл|дом|здани|квартир|автомоб|машин|авто|країн|стран|стат|район|сел|міст|город|"
     r"област|вулиц|улиц|шкіл|школ|лікар[ен]|больниц|бригад|екіпаж|экипаж|одиниц|единиц|поверх|этаж|"
     r"ти$|х$|го$|й$|м$|му$)"
@@ -167,3 +196,37 @@ QUALIFIERS = {
 }
 # "зросла до 27", "выросло до 27": "до" after a verb of change is the new figure, not "up to".
 CHANGE_BEFORE_DO = re.compile(r"^(?:зрос|збільш|виросл|сягн|досягл|вирос|вырос|увелич|достиг|возрос|дійш|дош|підскоч|подскоч|склад)")
+
+
+# One person, named by a singular noun: "a 34-year-old man was killed", "загинула жінка", "погиб мужчина".
+_ENGLISH_SINGULAR = set(
+    "man woman child boy girl person teenager baby infant resident civilian soldier serviceman driver "
+    "pensioner volunteer journalist policeman officer rescuer firefighter medic worker passenger".split()
+)
+_SINGULAR = {
+    "uk": re.compile(r"^(?:чоловік|чоловіка|жінка|жінку|дитина|дитину|дитини|хлопчик|хлопчика|дівчинка|"
+                     r"дівчинку|дівчина|дівчину|людина|людину|підліток|підлітка|мешканець|мешканця|мешканка|"
+                     r"мешканку|пенсіонер|пенсіонера|пенсіонерка|пенсіонерку|водій|водія|немовля|юнак|юнака|"
+                     r"військовий|військового|поліцейський|поліцейського|рятувальник|рятувальника|волонтер|"
+                     r"волонтера|цивільний|цивільного)$"),
+    "ru": re.compile(r"^(?:мужчина|мужчину|женщина|женщину|ребенок|ребёнок|ребенка|ребёнка|мальчик|мальчика|"
+                     r"девочка|девочку|девушка|девушку|человек|подросток|подростка|житель|жителя|жительница|"
+                     r"жительницу|пенсионер|пенсионера|пенсионерка|пенсионерку|водитель|водителя|"
+                     r"военнослужащий|военнослужащего|младенец|младенца|юноша|юношу|полицейский|полицейского|"
+                     r"спасатель|спасателя|мирный житель)$"),
+}
+
+
+def is_singular_person(word: str, lang: str) -> bool:
+    if lang == "en":
+        return word in _ENGLISH_SINGULAR
+    return bool(_SINGULAR[lang].match(word))
+
+
+# A figure's clause ends at these: "killing 12 people and injuring 41" binds 12 to "killing".
+CONJUNCTIONS = {"and", "but", "while", "і", "й", "та", "а", "але", "и", "но"}
+# Words saying a figure changed: "revised down from 14 to 11" is two figures, not a range.
+CHANGE_WORDS = re.compile(
+    r"^(?:rose|risen|rise|rises|increased|climbed|revised|fell|fallen|dropped|decreased|grew|grown|"
+    r"went|jumped|зрос|збільш|зменш|знизи|вирос|підня|скороти|вырос|уменьш|увелич|сниз|возрос|сократ|поднял)"
+)

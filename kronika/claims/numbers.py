@@ -96,6 +96,12 @@ def lemma(word: str, lang: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def parts_of_speech(word: str, lang: str) -> frozenset[str]:
+    """Every part of speech a Ukrainian or Russian word can be ('NOUN', 'VERB', 'PREP', ...)."""
+    return frozenset(str(parse.tag.POS) for parse in _analyser(lang).parse(word))
+
+
+@lru_cache(maxsize=65536)
 def word_value(word: str, lang: str) -> int | None:
     """The value of one number word ("двадцятьох" -> 20, "twenty" -> 20), None if it is not one."""
     if lang == "en":

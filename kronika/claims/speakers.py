@@ -13,13 +13,15 @@ _W = r"[^\W\d_]"
 _PHRASE = r"(?P<speaker>[^,.;:!?\"“”«»()\n—–]+)"
 
 _ENGLISH_VERBS = (r"said|says|reported|reports|told|announced|confirms|confirmed|stated|wrote|posted|"
-                  r"added|estimated|claimed|claims|tweeted|informed|noted|updated")
+                  r"added|estimate|estimates|estimated|claimed|claims|tweeted|informed|noted|updated|revised|put|say")
 _UKRAINIAN_VERBS = (r"повідомили|повідомила|повідомив|повідомляє|повідомляють|заявили|заявила|заявив|"
                     r"заявляє|написав|написала|написали|зазначив|зазначила|зазначили|сказав|сказала|"
                     r"розповів|розповіла|розповіли|уточнив|уточнила|уточнили|підтвердив|підтвердила|"
-                    r"підтвердили|інформує|інформують|поінформував|поінформувала|додав|додала")
+                    r"підтвердили|інформує|інформують|поінформував|поінформувала|додав|додала|стверджували|стверджує|"
+                    r"стверджують|стверджував|писали|писав|писала|повідомляли|повідомляв|повідомляла")
 _RUSSIAN_VERBS = (r"сообщили|сообщила|сообщил|сообщает|сообщают|заявили|заявила|заявил|заявляет|написал|"
-                  r"написала|написали|рассказал|рассказала|рассказали|уточнил|уточнила|уточнили|"
+                  r"написала|написали|рассказал|рассказала|рассказали|уточнил|уточнила|уточнили|сказал|сказала|сказали|"
+                  r"утверждали|утверждает|утверждают|писали|писал|писала|сообщали|сообщал|сообщала|"
                   r"подтвердил|подтвердила|подтвердили|информирует|добавил|добавила|отметил|отметила")
 
 _ACCORDING = {
@@ -42,9 +44,10 @@ _VERB_AFTER = {
 }
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "він", "вона", "воно", "вони", "ми", "я", "он", "она",
              "оно", "они", "мы"}
-_LEADING_NOISE = re.compile(r"(?i)^(?:and|but|also|later|earlier|meanwhile|then|that|і|та|а|й|и|но|також|также|"
+_LEADING_NOISE = re.compile(r"(?i)^(?:and|but|also|later|earlier|meanwhile|then|that|згодом|пізніше|раніше|тоді|позже|ранее|затем|і|та|а|й|и|но|також|также|"
                             r"в|у|про це|об этом|як|как)\s+")
-_TRAILING_NOISE = re.compile(r"(?i)\s+(?:has|had|have|also|later|earlier|then|had earlier|has now|on|in)$")
+_TRAILING_NOISE = re.compile(r"(?i)\s+(?:has|had|have|also|later|earlier|then|now|initially|first|on|in|"
+                             r"раніше|спершу|спочатку|також|вже|уже|ранее|сначала|также|теж|тоже)$")
 _NAME = re.compile(rf"^(?:[A-ZА-ЯІЇЄҐ]{_W}*[\s'’-]*){{1,4}}$")
 
 
@@ -100,12 +103,14 @@ def _segments_before(sentence: str, end: int) -> list[str]:
 def _subject_before(sentence: str, verb_start: int, lang: str) -> str | None:
     segments = _segments_before(sentence, verb_start)
     subject = segments[-1].strip()
-    # "Olena Marchuk, head of the regional administration, said": the name and its title together
-    if len(segments) >= 3 and segments[-1] == "" and segments[-2]:
-        subject = segments[-2].strip()
-        if len(segments) >= 4 and _NAME.match(segments[-3].strip() + " ") and subject[:1].islower():
-            subject = segments[-3].strip() + ", " + subject
-    elif len(segments) >= 2 and subject[:1].islower() and _NAME.match(segments[-2].strip() + " "):
+    if not subject:
+        # "Olena Marchuk, head of the regional administration, said": the name and its title together;
+        # any other comma right before the verb means the speaker comes after it ("..., said X")
+        if len(segments) >= 3 and segments[-2].strip()[:1].islower() and _NAME.match(segments[-3].strip() + " "):
+            subject = segments[-3].strip() + ", " + segments[-2].strip()
+        else:
+            return None
+    elif len(segments) >= 2 and subject[:1].islower() and _NAME.match(segments[-2].strip() + " ") and lang == "en":
         subject = segments[-2].strip() + ", " + subject
     subject = subject.strip()
     previous = None

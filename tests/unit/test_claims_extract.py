@@ -55,3 +55,81 @@ def test_no_claim_for_dates_times_shares_and_things(text):
 def test_speakers_and_unattributed_figures():
     assert extract_claims("14 people are injured, according to preliminary figures.")[0].speaker is None
     assert extract_claims("По данным ГСЧС, погибли 14 человек.")[0].speaker == "ГСЧС"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Серед поранених двадцятьох трьох госпіталізовано.", [("hospitalised", 23)]),
+    ("Погибли четырнадцать человек, ранены двое.", [("killed", 14), ("injured", 2)]),
+    ("Пострадали пятеро жителей.", [("injured", 5)]),
+])
+def test_inflected_ukrainian_and_russian_number_words(text, expected):
+    assert _pairs(text) == expected
+
+
+@pytest.mark.parametrize("text, qualifier", [
+    ("More than 50 people were injured.", "more than"),
+    ("About 1,200 people were evacuated.", "about"),
+    ("Up to 10,000 people are missing.", "up to"),
+    ("Щонайменше 12 людей загинули.", "at least"),
+    ("Близько 20 людей поранені.", "about"),
+    ("Понад 100 людей евакуйовано.", "more than"),
+    ("Погибли не менее 12 человек.", "at least"),
+    ("Около 20 человек ранены.", "about"),
+    ("Кількість загиблих зросла до 15.", "exact"),
+])
+def test_qualifiers(text, qualifier):
+    (claim,) = extract_claims(text)
+    assert claim.qualifier == qualifier
+
+
+def test_a_total_and_its_subset():
+    total, part = extract_claims("Ten people, including three children, were injured.")
+    assert (total.category, total.count, total.subset) == ("injured", 10, False)
+    assert (part.category, part.count, part.subset) == ("injured", 3, True)
+
+
+def test_a_singular_noun_is_one():
+    (claim,) = extract_claims("A 34-year-old man was killed when a shell hit his car.")
+    assert (claim.category, claim.count) == ("killed", 1)
+    assert _pairs("У Херсоні загинула 71-річна жінка.") == [("killed", 1)]
+
+
+def test_a_revision_gives_both_figures():
+    assert _pairs("Officials revised the death toll from 14 to 11.") == [("killed", 14), ("killed", 11)]
+    assert _pairs("Кількість загиблих зменшилася з 14 до 11.") == [("killed", 14), ("killed", 11)]
+
+
+@pytest.mark.parametrize("text", [
+    "A six-month-old girl was taken to hospital with her 3 brothers on 12 May.",
+    "Call 101 or +380 44 555 12 34 if anyone is injured.",
+    "Rescuers pulled 14 people from the rubble of the building that was hit.",
+    "Police detained a man who had posted 3 videos.",
+    "Two of them are in a serious condition after the injured were taken away.",
+])
+def test_hard_negatives_give_no_figure(text):
+    assert [c.count for c in extract_claims(text) if c.count != 1] == []
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("At least 9 people were injured, Olena Marchuk, head of the regional administration, said.",
+     "Olena Marchuk, head of the regional administration"),
+    ("Five people were killed, according to the State Emergency Service.", "the State Emergency Service"),
+    ("За словами голови ОВА, загинули 5 людей.", "голови ОВА"),
+    ("Загинули 5 людей, повідомили в ДСНС.", "ДСНС"),
+    ("Погибли 5 человек, сообщил губернатор области.", "губернатор области"),
+    ("По предварительным данным, погибли 5 человек.", None),
+    ("За попередніми даними, загинули 5 людей.", None),
+])
+def test_speakers(text, speaker):
+    assert {c.speaker for c in extract_claims(text)} == {speaker}
+
+
+def test_offsets_point_into_the_whole_text_across_sentences_and_paragraphs():
+    text = "Weather: sunny.\n\nTwo people were killed. Officials said 31 drones were launched."
+    claims = extract_claims(text)
+    assert [(c.category, text[c.start:c.end]) for c in claims] == [("killed", "Two"), ("drones", "31")]
+
+
+def test_text_without_a_category_word_or_a_number_costs_no_parsing():
+    assert extract_claims("") == [] and extract_claims("The bridge reopened after repairs.") == []
+    assert extract_claims("Twelve new buses entered service.") == []
