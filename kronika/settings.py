@@ -305,8 +305,9 @@ class Config:
         for source in self.sources:
             if source.name == name:
                 return source
-        known = ", ".join(s.name for s in self.sources) or "none"
-        raise ConfigError(f"{self.path}: no source named {name!r} (known: {known})")
+        from kronika.names import unknown_name
+
+        raise ConfigError(f"{self.path}: {unknown_name('source', name, [s.name for s in self.sources])}")
 
 
 def _expand_env(value: Any) -> Any:

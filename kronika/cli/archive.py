@@ -113,9 +113,11 @@ def verify(source: str | None, as_json: bool) -> None:
 
     Example: kronika verify --source riverside-herald
     """
+    from kronika.names import check_stored_source
     from kronika.storage.warc.verify import verify_archive
 
     env = reading_environment()
+    check_stored_source(env.database_url, source)  # an unknown source is an error, not "OK: 0 files"
     with _bytes_bar("verifying") as progress:
         task = progress.add_task("verify", total=None)
         result = verify_archive(env.database_url, env.archive_dir, source,
@@ -174,10 +176,12 @@ def wacz(ctx: click.Context, out: str, source: str | None, since: str | None, un
     from kronika.cli.custody import signer_for
 
     sign = signer_for(ctx, key, cert)
+    from kronika.names import check_stored_source
     from kronika.storage.warc.retrieve import parse_when
     from kronika.storage.warc.wacz import build_wacz, select_for_wacz
 
     env = reading_environment()
+    check_stored_source(env.database_url, source)
     files, pages = select_for_wacz(env.database_url, env.archive_dir, source,
                                    parse_when(since) if since else None, parse_when(until) if until else None)
     if not files:

@@ -111,7 +111,17 @@ def export(table: str | None, all_dir: str | None, fmt: str | None, output: str 
         with engine.connect() as connection:
             tables = public_tables()
             if table not in tables:
-                raise KnownError(f"no public table or view named {table!r} (known: {', '.join(tables)})")
+                from kronika.names import unknown_name
+
+                raise KnownError(f"{unknown_name('public table or view', table, tables)} "
+                                 "(kronika export --list shows them)")
+            if source:
+                from sqlalchemy.orm import Session
+
+                from kronika.names import check_name, stored_sources
+
+                with Session(connection) as session:
+                    check_name("source", source, stored_sources(session), " in the database")
             total = count_rows(connection, query(tables[table], source, _when(since), _when(until)))
             with progress_bar("rows") as bar:
                 task = bar.add_task(f"exporting {table}", total=total)
@@ -201,6 +211,10 @@ def timeline(url: str | None, channel: str | None, q: str | None, since: str | N
                 errors.print("--diff shows the changes word by word", style="dim")
             return
         if channel:
+            from kronika.names import check_name, stored_channels
+
+            channel = check_name("channel", channel.lstrip("@"), stored_channels(session), " in the database",
+                                 ignore_case=True)
             events = browse.channel_timeline(session, channel, _when(since), _when(until))
             title = f"@{channel}"
         else:
@@ -243,6 +257,10 @@ def plot(kind: str, source: str | None, output: str, as_json: bool) -> None:
     from kronika import plots
 
     with _session() as session:
+        if source:
+            from kronika.names import check_name, stored_sources
+
+            check_name("source", source, stored_sources(session), " in the database")
         summary = plots.PLOTS[kind](session, Path(output), source)
     if as_json:
         emit_json(summary)

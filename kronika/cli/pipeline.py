@@ -85,8 +85,10 @@ def index(source: str | None, as_json: bool) -> None:
 
     Example: kronika index --source riverside-herald
     """
+    from kronika.names import check_archive_source
     from kronika.steps.index import index as index_step
 
+    check_archive_source(Environment.from_env(), source)
     with progress_bar("files") as bar:
         task = bar.add_task("indexing WARC files", total=None)
         result = index_step(source=source, progress=lambda _path: bar.advance(task))
@@ -108,8 +110,10 @@ def extract(all_files: bool, source: str | None, workers: int, as_json: bool) ->
 
     Example: kronika extract --all --workers 4    (rebuild the tables from the archive alone)
     """
+    from kronika.names import check_archive_source
     from kronika.steps.extract import extract as extract_step
 
+    check_archive_source(Environment.from_env(), source)
     with progress_bar("files") as bar:
         task = bar.add_task("extracting WARC files", total=None)
         result = extract_step(all_files=all_files, source=source, workers=workers,

@@ -40,10 +40,13 @@ def search(query: str, source: str | None, since: str | None, until: str | None,
     Example: kronika search "ракетний удар" --source zarichna-vistnyk --since 2026-01-01
              kronika search "missile strike" --json
     """
+    from kronika.names import check_stored_source
     from kronika.search import search as run_search
     from kronika.storage.db.engine import open_database
 
-    engine = open_database(reading_environment().database_url)
+    env = reading_environment()
+    check_stored_source(env.database_url, source)
+    engine = open_database(env.database_url)
     kinds = ("article", "post") if kind == "all" else (kind,)
     hits = run_search(engine, query, source=source, since=_moment(since, "--since"), until=_moment(until, "--until"),
                       limit=limit, kinds=kinds)

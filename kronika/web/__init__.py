@@ -150,6 +150,7 @@ class WebView:
     def runs(self, request: Request) -> Response:
         source = request.query_params.get("source") or None
         with self.session() as session:
+            self._source_or_404(session, source)
             page = self.pager(session, request, browse.runs_query(source))
             page["rows"] = [browse.run_dict(r) for r in page["rows"]]
         return self.render(request, "runs.html", source=source, **page)
@@ -167,6 +168,7 @@ class WebView:
     def articles(self, request: Request) -> Response:
         q, source = request.query_params.get("q", "").strip(), request.query_params.get("source") or None
         with self.session() as session:
+            self._source_or_404(session, source)
             page = self.pager(session, request, browse.search_articles_query(q, source))
             page["rows"] = [browse.article_dict(a) for a in page["rows"]]
         return self.render(request, "articles.html", q=q, source=source, **page)
@@ -201,6 +203,7 @@ class WebView:
         q = request.query_params.get("q", "").strip()
         channel = request.path_params.get("channel") or request.query_params.get("channel") or None
         with self.session() as session:
+            channel = self._channel_or_404(session, channel)
             page = self.pager(session, request, browse.search_posts_query(q, channel))
             page["rows"] = [browse.post_dict(p) for p in page["rows"]]
         return self.render(request, "posts.html", q=q, channel=channel, **page)
@@ -257,9 +260,22 @@ class WebView:
             "X-Kronika-Target-Uri": capture.url, "X-Kronika-Captured-At": capture.captured_at.isoformat()})
 
     def _source_or_404(self, session: Session, source: str | None) -> None:
-        if source and session.get(Source, source) is None:
-            known = list(session.scalars(select(Source.name).order_by(Source.name)))
-            raise HTTPException(404, f"no source named {source!r} (known: {', '.join(known) or 'none yet'})")
+        """An unknown source is a 404 naming the close matches, never an empty page."""
+        from kronika.names import UnknownName, check_name, stored_sources
+
+        try:
+            if source:
+                check_name("source", source, stored_sources(session))
+        except UnknownName as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    def _channel_or_404(self, session: Session, channel: str | None) -> str | None:
+        from kronika.names import UnknownName, check_name, stored_channels
+
+        try:
+            return check_name("channel", channel, stored_channels(session), ignore_case=True) if channel else None
+        except UnknownName as exc:
+            raise HTTPException(404, str(exc)) from None
 
     def changes(self, request: Request) -> Response:
         """Recent changes across every source (or one), newest first, each linking to its diff."""

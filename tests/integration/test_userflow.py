@@ -83,3 +83,48 @@ def test_paths_in_a_config_file_are_taken_from_its_folder(tmp_path, monkeypatch)
     config = load_config(Path("conf/sources.yaml"))
     assert config.timestamping.ca_bundle == str(folder / "roots.pem")
     assert config.sources[0].timestamping.ca_bundle == str(folder / "roots.pem")
+
+
+UNKNOWN_NAMES = [
+    (["verify", "--source", "riverside-herlad"], "did you mean 'riverside-herald'?"),
+    (["export", "articles", "--source", "riverside-herlad"], "did you mean 'riverside-herald'?"),
+    (["export", "artcles"], "did you mean 'articles'"),
+    (["search", "flood", "--source", "zarichna-ovva"], "did you mean 'zarichna-ova'?"),
+    (["timeline", "--channel", "zarichna_ovaa"], "did you mean 'zarichna_ova'?"),
+    (["plot", "runs", "--source", "no-such-source", "-o", "runs.png"], "known: riverside-herald, zarichna-ova"),
+    (["wacz", "out.wacz", "--source", "riverside-herlad"], "did you mean 'riverside-herald'?"),
+    (["index", "--source", "riverside-herlad"], "did you mean 'riverside-herald'?"),
+    (["extract", "--source", "riverside-herlad"], "did you mean 'riverside-herald'?"),
+]
+
+
+@pytest.mark.parametrize(("command", "suggestion"), UNKNOWN_NAMES, ids=lambda c: " ".join(c) if isinstance(c, list) else "")
+def test_an_unknown_name_is_an_error_with_the_close_matches(crawled, command, suggestion, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = one_line_error(kronika(*command, env=crawled_env(crawled)))
+    assert suggestion in line, line
+    assert not list(tmp_path.iterdir()), "nothing is written for an unknown name"
+
+
+def test_an_unknown_configured_source_suggests_the_configured_ones(tmp_path):
+    config = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
+    for command in (["crawl", "riverside-herlad"], ["run", "riverside-herlad"]):
+        line = one_line_error(kronika("--config", str(config), *command,
+                                      env={"KRONIKA_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}))
+        assert "no source named 'riverside-herlad'" in line and "did you mean 'riverside-herald'?" in line
+
+
+def test_the_web_view_answers_404_for_an_unknown_source_or_channel(crawled):
+    from starlette.testclient import TestClient
+
+    from kronika.web import create_app
+
+    with TestClient(create_app(crawled)) as client:
+        for path in ("/runs?source=riverside-herlad", "/articles?source=riverside-herlad",
+                     "/changes?source=riverside-herlad", "/changes/riverside-herlad.atom"):
+            response = client.get(path)
+            assert response.status_code == 404 and "did you mean" in response.text, path
+        response = client.get("/channels/zarichna_ovaa")
+        assert response.status_code == 404 and "zarichna_ova" in response.text
+        assert client.get("/channels/ZARICHNA_OVA").status_code == 200  # Telegram names ignore case
+        assert client.get("/runs?source=riverside-herald").status_code == 200
