@@ -1,6 +1,6 @@
 """Claims extractor: accuracy on the labelled sentences, and its speed.
 
-    .venv/bin/python bench/claims.py [--split test|dev] [--errors] [--json]
+    .venv/bin/python bench/claims.py [--split test|dev] [--errors] [--json] [--mirror]
 
 Sentences and labels: tests/data/claims/sentences.jsonl (dev and held-out test halves, split by
 story before any tuning). Each sentence goes to `extract_claims` with no language given (the guess
@@ -12,7 +12,10 @@ is part of what is measured). Per language:
   case and surrounding punctuation aside; a missing speaker must be missing).
 
 Speed: sentences per second through `extract_claims`, against a bare regex digit scan over the same
-sentences in the same run (the baseline), printed as a ratio. `--errors` lists the dev half's misses
+sentences in the same run (the baseline), printed as a ratio. `--mirror` also measures what claims
+would add to `kronika extract`: extract_claims over the article texts of every epoch of the bundled
+mirror (and its Telegram posts) against trafilatura's extraction of the same pages (the baseline;
+Kronika's own article parser does more than trafilatura, so the share is an upper bound). `--errors` lists the dev half's misses
 only: the held-out half is for scoring, not for tuning. tests/unit/test_claims_quality.py keeps the
 held-out scores above floors.
 """
@@ -123,13 +126,63 @@ def speed(rows: list[dict], rounds: int = 20) -> dict:
             "extractor_over_baseline_time": extractor / baseline}
 
 
+def mirror_cost(rounds: int = 5) -> dict:
+    """extract_claims on the mirror's article texts against trafilatura on the same pages."""
+    import trafilatura
+
+    from kronika.mirror.site import MirrorSite, max_epoch
+
+    pages: dict[bytes, str] = {}
+    posts: set[str] = set()
+    for epoch in range(max_epoch() + 1):
+        site = MirrorSite(epoch)
+        for article in site.expected_articles("http://127.0.0.1"):
+            path = article.url.removeprefix("http://127.0.0.1")
+            page = site.page(path)
+            if page is not None and page.status == 200:
+                pages[page.body] = article.url
+        posts.update(p.text for p in site.expected_posts() if p.text)
+    htmls = [(body.decode("utf-8"), url) for body, url in pages.items()]
+
+    def trafilatura_texts():
+        return [trafilatura.extract(html, url=url, include_comments=False, include_tables=False,
+                                    favor_precision=True, output_format="txt", with_metadata=False) or ""
+                for html, url in htmls]
+
+    texts = trafilatura_texts()
+    start = time.perf_counter()
+    for text in texts + sorted(posts):  # dictionaries loaded and caches warm outside the timing, as in a long extract run
+        extract_claims(text)
+    first_pass = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(rounds):
+        trafilatura_texts()
+    trafilatura_time = time.perf_counter() - start
+    start = time.perf_counter()
+    claims = 0
+    for _ in range(rounds):
+        claims = sum(len(extract_claims(text)) for text in texts)
+    claims_time = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(rounds):
+        post_claims = sum(len(extract_claims(text)) for text in posts)
+    posts_time = time.perf_counter() - start
+    return {"pages": len(htmls), "claims_in_pages": claims, "trafilatura_ms_per_page": 1000 * trafilatura_time / rounds / len(htmls),
+            "claims_ms_per_page": 1000 * claims_time / rounds / len(htmls),
+            "claims_over_trafilatura": claims_time / trafilatura_time, "first_pass_s": first_pass,
+            "posts": len(posts), "claims_in_posts": post_claims, "claims_ms_per_post": 1000 * posts_time / rounds / len(posts)}
+
+
 def main(argv: list[str]) -> int:
     split = "dev" if "--split" in argv and argv[argv.index("--split") + 1] == "dev" else "test"
     rows = load(split)
     result = score(rows)
     result["speed"] = speed(load())
+    if "--mirror" in argv:
+        result["mirror"] = mirror_cost()
     if "--json" in argv:
-        print(json.dumps({"split": split, "scores": result["scores"], "speed": result["speed"]}, indent=2))
+        print(json.dumps({"split": split, "scores": result["scores"], "speed": result["speed"],
+                          "mirror": result.get("mirror")}, indent=2))
     else:
         print(f"claims extractor on the {split} half ({len(rows)} sentences)")
         print(f"{'lang':5} {'sent':>5} {'exp':>4} {'found':>5} {'P':>6} {'R':>6} {'F1':>6} {'cntP':>6} {'cntR':>6} {'qual':>6} {'spkr':>6} {'subset':>6}")
@@ -142,6 +195,12 @@ def main(argv: list[str]) -> int:
         sp = result["speed"]
         print(f"speed: {sp['extractor_sentences_per_s']:.0f} sentences/s; bare regex digit scan "
               f"{sp['baseline_sentences_per_s']:.0f}/s; extractor takes {sp['extractor_over_baseline_time']:.1f}x the baseline's time")
+        if "mirror" in result:
+            m = result["mirror"]
+            print(f"mirror: {m['pages']} article pages ({m['claims_in_pages']} claims): trafilatura {m['trafilatura_ms_per_page']:.2f} ms/page, "
+                  f"extract_claims {m['claims_ms_per_page']:.3f} ms/page = {100 * m['claims_over_trafilatura']:.1f}% of trafilatura's time; "
+                  f"{m['posts']} post texts ({m['claims_in_posts']} claims) {m['claims_ms_per_post']:.3f} ms/post; "
+                  f"first pass with dictionary loading {m['first_pass_s']:.2f} s (once per process)")
     if "--errors" in argv:
         if split != "dev":
             print("--errors lists the dev half only (--split dev): the held-out half is not for tuning", file=sys.stderr)

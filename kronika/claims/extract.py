@@ -30,11 +30,11 @@ class Claim:
     subset: bool = False  # part of a total in the same sentence ("52 injured, including seven children")
 
 
-_HAS_NUMBER = re.compile(
-    r"\d|(?i:\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+_HAS_NUMBER = re.compile(  # searched in the lower-cased text
+    r"\d|(?:\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
     r"dozen|a|an)\b)"
-    r"|(?i:(?<!\w)(?:од[иніо]|дв|тр|чот|чет|п['’ʼ]?ят|шіс|шес|сім|сем|віс|вос|дев|дес|сор|ст[оа]|тис|тыс))"
+    r"|(?:(?<!\w)(?:од[иніо]|дв|тр|чот|чет|п['’ʼ]?ят|шіс|шес|сім|сем|віс|вос|дев|дес|сор|ст[оа]|тис|тыс))"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)]*\s+(?=[\"«“(]?[A-ZА-ЯІЇЄҐ0-9•\-–—])|\n\s*")
 _ABBREVIATION = re.compile(r"(?i)(?:\b(?:no|dr|mr|mrs|ms|st|gen|col|lt|vs|approx|вул|ул|м|г|ст|р|обл|буд|д|им|ім|тис|тыс|млн|пл|просп|пр|ч|п|с|див|см)|\b[A-ZА-ЯІЇЄҐ])\.$")
@@ -79,14 +79,17 @@ def extract_claims(text: str, lang: str | None = None) -> list[Claim]:
     """Every numeric claim in text, in order; lang is 'en', 'uk' or 'ru', guessed when None."""
     # The pre-filter: most text (weather, sport, a bridge repair) has no category word or no number
     # and costs two regex scans.
-    if not text or not lexicon.CATEGORY_PREFILTER.search(text) or not _HAS_NUMBER.search(text):
+    if not text:
+        return []
+    lower = text.lower()
+    if not lexicon.CATEGORY_PREFILTER.search(lower) or not _HAS_NUMBER.search(lower):
         return []
     lang = lang or guess_language(text)
     claims: list[Claim] = []
     for start, end in split_sentences(text):
-        sentence = text[start:end]
+        sentence = lower[start:end]
         if lexicon.CATEGORY_PREFILTER.search(sentence) and _HAS_NUMBER.search(sentence):
-            claims.extend(_sentence_claims(sentence, start, lang))
+            claims.extend(_sentence_claims(text[start:end], start, lang))
     return claims
 
 

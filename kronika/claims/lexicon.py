@@ -53,12 +53,36 @@ _STEM_RE = {lang: [(cat, re.compile(f"^(?:{stems})")) for cat, stems in pairs] f
 # "тіл"/"тел" (bodies) only as whole inflected nouns, not "тілесні"/"телефон"
 _NOT_BODY = re.compile(r"^(?:тіл[а-яії]{3,}|тел[а-я]{3,}|телеграм)")
 
-# Any category word in any language: the cheap pre-filter a text must pass before anything else runs.
-CATEGORY_PREFILTER = re.compile(
-    r"(?i)\b(?:" + "|".join(sorted(_ENGLISH_CATEGORY, key=len, reverse=True)) + r")\b|hospital|rubble|лікарн|больниц|стационар|завал"
-    + "".join(f"|{stems}" for pairs in _STEMS.values() for _, stems in pairs).replace("|тіл", "").replace("|тел", "")
-)
 
+def _trie_pattern(words: list[str]) -> str:
+    """One regular expression for many literal prefixes, branching letter by letter: Python's re
+    tries a flat alternation word by word at every position, this walks each position once."""
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for letter in word:
+            node = node.setdefault(letter, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        if "" in node:
+            return ""  # a shorter prefix already matches: the longer ones add nothing
+        branches = [re.escape(letter) + build(child) for letter, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return build(tree)
+
+
+_PREFILTER_STEMS = [
+    "kill", "dead", "died", "dies", "death", "fatalit", "toll", "perish", "lives", "bodies", "injur", "wound",
+    "hurt", "hospital", "admitted", "missing", "unaccounted", "rubble", "evacuat", "detain", "arrest", "drone",
+    "uav", "shahed", "missile", "rocket", "лікарн", "госпітал", "больниц", "госпитал", "стационар", "завал",
+    "тіло", "тіла", "тело", "тела",
+] + [stem for pairs in _STEMS.values() for _, stems in pairs for stem in stems.replace("(?!н)", "").split("|")
+     if stem not in ("тіл", "тел")]
+# Any category word in any language, searched in the lower-cased text: the cheap pre-filter a text
+# must pass before anything else runs (a superset: "soldier" passes for "die", which costs little).
+CATEGORY_PREFILTER = re.compile(_trie_pattern(_PREFILTER_STEMS))
 
 # Two-word phrases whose second word carries the category only after the first: "in hospital",
 # "under the rubble" (still there; "з-під завалів", pulled out from under it, is not), "у лікарнях".
