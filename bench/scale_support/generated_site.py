@@ -166,6 +166,7 @@ class GeneratedSite:
     """Every response of the site, built up front (articles, sitemaps) or on first use (channel pages)."""
 
     def __init__(self, pages: int, post_count: int):
+        from kronika.mirror.model import post_from_content
         from kronika.mirror.site import MirrorSite
 
         self.pages = pages
@@ -181,8 +182,7 @@ class GeneratedSite:
         self._ready["/robots.txt"] = _response(200, "text/plain", b"User-agent: *\nDisallow: /private/\n", False)
         self._not_found = _response(404, "text/plain", b"not found\n", False)
         self._mirror = MirrorSite(0)
-        self._mirror.posts = posts(post_count)
-        self._mirror._posts_by_id = {p["id"]: p for p in self._mirror.posts}
+        self._mirror.use_posts([post_from_content(p) for p in posts(post_count)])
         self._lock = threading.Lock()
 
     def response(self, target: str, host: str) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from functools import cache, lru_cache
@@ -18,18 +18,12 @@ from typing import Any
 
 import yaml
 
+from kronika.mirror.model import Page
+
 CONTENT = Path(__file__).with_name("content") / "lab.yaml"
 PREFIX = "/lab/"
 PRIVATE_PREFIX = "/lab/private/"  # disallowed by robots.txt, and linked from the listing
 RETRY_AFTER_SECONDS = 1
-
-
-@dataclass(frozen=True)
-class LabPage:
-    status: int
-    content_type: str
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,17 +86,17 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _html(body: str, status: int = 200) -> LabPage:
-    return LabPage(status, "text/html; charset=utf-8", body.encode("utf-8"))
+def _html(body: str, status: int = 200) -> Page:
+    return Page(status, "text/html; charset=utf-8", body.encode("utf-8"))
 
 
-def _redirect(location: str, status: int) -> LabPage:
-    return LabPage(status, "text/html; charset=utf-8",
+def _redirect(location: str, status: int) -> Page:
+    return Page(status, "text/html; charset=utf-8",
                    f"<html><body><a href=\"{_esc(location)}\">moved</a></body></html>\n".encode(),
                    {"Location": location})
 
 
-def route(path: str, query: str, base: str, epoch: int, hit: int, now: datetime | None = None) -> LabPage:
+def route(path: str, query: str, base: str, epoch: int, hit: int, now: datetime | None = None) -> Page:
     """The lab page at `path`; `hit` is how many times this path (with query) has been requested."""
     articles = {a.slug: a for a in lab_articles(epoch)}
     if path == "/lab/":
@@ -113,11 +107,11 @@ def route(path: str, query: str, base: str, epoch: int, hit: int, now: datetime 
         # truncated mid-item, with an undefined entity: neither strict nor lenient XML
         body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Broken"
                 "</title><item><title>Half an item &nbsp;</title><link>" + base + "/lab/news/")
-        return LabPage(200, "application/rss+xml; charset=utf-8", body.encode())
+        return Page(200, "application/rss+xml; charset=utf-8", body.encode())
     if path == "/lab/bomb-sitemap.xml.gz":
-        return LabPage(200, "application/x-gzip", _gzip_bomb())
+        return Page(200, "application/x-gzip", _gzip_bomb())
     if path == "/lab/documents/damage-report-2026":
-        return LabPage(200, "application/pdf", b"%PDF-1.4\n% an invented report\n" + b"0" * 4096 + b"\n%%EOF\n")
+        return Page(200, "application/pdf", b"%PDF-1.4\n% an invented report\n" + b"0" * 4096 + b"\n%%EOF\n")
     if path.startswith(PRIVATE_PREFIX):
         return _html("<html><body><h1>Staff only</h1><p>robots.txt asks crawlers to stay out.</p></body></html>")
     m = re.fullmatch(r"/lab/go/([a-z0-9-]+)", path)
@@ -145,17 +139,17 @@ def _gzip_bomb() -> bytes:
     return gzip.compress(head + b" " * 80_000_000, compresslevel=9, mtime=0)
 
 
-def _busy(status: int, now: datetime) -> LabPage:
+def _busy(status: int, now: datetime) -> Page:
     if status == 429:
         retry_after = str(RETRY_AFTER_SECONDS)
     else:  # the HTTP-date form; whole seconds, so one more to be sure it lies in the future
         retry_after = format_datetime(now + timedelta(seconds=RETRY_AFTER_SECONDS + 1), usegmt=True)
-    return LabPage(status, "text/html; charset=utf-8",
+    return Page(status, "text/html; charset=utf-8",
                    b"<html><body><h1>Too busy, come back later</h1></body></html>\n",
                    {"Retry-After": retry_after})
 
 
-def _listing(articles) -> LabPage:
+def _listing(articles) -> Page:
     items = "".join(
         f"<li><a href=\"{_esc(a.listing_href)}\">{_esc(a.title)}</a></li>\n"
         for a in articles if a.in_listing and not a.gone_status)
@@ -169,7 +163,7 @@ def _listing(articles) -> LabPage:
     return _html(body)
 
 
-def _news_sitemap(articles, base: str, now: datetime) -> LabPage:
+def _news_sitemap(articles, base: str, now: datetime) -> Page:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     entries = []
     for a in articles:
@@ -185,10 +179,10 @@ def _news_sitemap(articles, base: str, now: datetime) -> LabPage:
            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" "
            "xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">\n" + "".join(entries) + "</urlset>\n")
     # served as a .gz file, not with Content-Encoding: the crawler must gunzip it itself
-    return LabPage(200, "application/x-gzip", gzip.compress(xml.encode("utf-8"), mtime=0))
+    return Page(200, "application/x-gzip", gzip.compress(xml.encode("utf-8"), mtime=0))
 
 
-def _article(a: LabArticle, base: str) -> LabPage:
+def _article(a: LabArticle, base: str) -> Page:
     canonical = a.canonical or a.path
     if canonical.startswith("/"):
         canonical = base + canonical
@@ -211,4 +205,4 @@ def _article(a: LabArticle, base: str) -> LabPage:
     if a.charset == "utf-8":
         return _html(page)
     # the charset is declared in the page only: the header says text/html and nothing more
-    return LabPage(200, "text/html", page.encode(a.charset))
+    return Page(200, "text/html", page.encode(a.charset))

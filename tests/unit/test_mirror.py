@@ -198,7 +198,7 @@ def test_channel_pagination_reaches_every_post_once(server):
         pages += 1
         assert pages < 20, "pagination loops"
         page = get_ok(url)
-        assert page.css(".tgme_channel_info_header_title span::text").get() == server.site.channel["title"]
+        assert page.css(".tgme_channel_info_header_title span::text").get() == server.site.channel.title
         assert page.css(".tgme_channel_info_counter .counter_value::text").get() == "48.2K"
         assert page.css(".tgme_channel_info_description::text").get()
         page_ids = [int(p.split("/")[1]) for p in page.css(".tgme_widget_message::attr(data-post)").getall()]
