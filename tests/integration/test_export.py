@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from datetime import timezone
+from datetime import datetime, timezone
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -86,7 +86,9 @@ def check_parquet_has_proper_types_and_utc_timestamps(archive, tmp_path):
     assert all(row["captured_at"].tzinfo is not None and row["captured_at"].utcoffset().total_seconds() == 0
                for row in rows)
     assert any(row["authors"] for row in rows) and all(isinstance(row["authors"], list) for row in rows)
-    assert json.loads(rows[0]["provenance"]) is not None or rows[0]["provenance"] is None
+    # provenance is JSON text naming, per field, the extraction step that produced it
+    provenance = [json.loads(row["provenance"]) for row in rows if row["provenance"] is not None]
+    assert provenance and all(isinstance(p, dict) and p for p in provenance)
 
     posts = pq.read_table(_export(tmp_path, "v_posts_latest", "parquet"))
     assert posts.schema.field("edited").type == pa.bool_() and posts.schema.field("is_deleted").type == pa.bool_()
@@ -123,16 +125,38 @@ def check_jsonl_and_csv_match_the_database_and_filters_apply(archive, tmp_path):
     with engine.connect() as connection:
         herald_captures = connection.scalar(text(
             "SELECT COUNT(*) FROM captures c JOIN warc_files w ON w.id = c.warc_file_id WHERE w.source = 'riverside-herald'"))
-        newest = connection.scalar(text("SELECT MAX(captured_at) FROM article_versions"))
     assert len(herald) == herald_captures > 0 and all("/herald/" in c["url"] or "robots" in c["url"] for c in herald)
     # --since/--until on the time column, here captured_at: nothing after the newest version
-    stamp = (newest if isinstance(newest, str) else newest.isoformat()).replace(" ", "T")
     later = _export(tmp_path, "article_versions", "jsonl", "--since", "2999-01-01").read_text()
     assert later == ""
-    assert stamp  # the database answered
+    # --until: only the versions captured before the moment given (strictly: the bound is exclusive)
+    every = _versions(_export(tmp_path, "article_versions", "jsonl"))
+    assert _versions(_export(tmp_path, "article_versions", "jsonl", "--until", "2000-01-01")) == []
+    cut = _cut_between_captures(every)
+    before = _versions(_export(tmp_path, "article_versions", "jsonl", "--until", cut.isoformat()))
+    assert 0 < len(before) < len(every)
+    assert sorted(v["id"] for v in before) == sorted(v["id"] for v in every if _at(v) < cut)
+    newest_at = max(_at(v) for v in every)
+    up_to_newest = _versions(_export(tmp_path, "article_versions", "jsonl", "--until", newest_at.isoformat()))
+    assert len(up_to_newest) == sum(1 for v in every if _at(v) < newest_at) < len(every)
     # stdout when no -o
     result = kronika("export", "sources", "--format", "jsonl")
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 3
+
+
+def _versions(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _at(version: dict) -> datetime:
+    return datetime.fromisoformat(version["captured_at"])
+
+
+def _cut_between_captures(versions: list[dict]) -> datetime:
+    """A moment strictly between the first and the last capture time (a crawl with history has two)."""
+    times = sorted({_at(v) for v in versions})
+    assert len(times) >= 2, "the crawl with history captured versions at more than one time"
+    return times[0] + (times[-1] - times[0]) / 2
 
 
 def check_views_answer_their_documented_queries(archive):

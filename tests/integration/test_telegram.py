@@ -239,8 +239,12 @@ def test_a_channel_without_public_preview_is_a_clear_per_source_failure(sqlite_e
         captured = session.execute(select(Capture.role, Capture.status).where(Capture.url.contains("/t/"))).all()
         assert sorted(captured) == [("channel", 302), ("profile", 200)]
         assert session.scalars(select(TelegramPost)).all() == []
-    # the other sources are untouched: the channel itself still crawls
-    assert run_source(channels.source("zarichna-ova").model_copy(update={"media": "none"}), sqlite_env)
+    # the other sources are untouched: the channel itself still crawls, and its run succeeds
+    # (a RunResult is a dataclass, always truthy: assert what it holds)
+    healthy = run_source(channels.source("zarichna-ova").model_copy(update={"media": "none"}), sqlite_env)
+    assert healthy.check.status == "succeeded" and not healthy.check.failed, healthy.check
+    with unit_of_work(engine) as session:
+        assert _posts(session), "the healthy channel's posts were stored"
 
 
 def test_changed_markup_fails_loudly_and_is_counted_for_the_check(sqlite_env, mirror, channels):
