@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "serve": "kronika.cli.data",
     "diff": "kronika.cli.revisions",
     "search": "kronika.cli.search",
+    "claims": "kronika.cli.claims",
 }
 
 
