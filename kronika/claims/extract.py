@@ -287,7 +287,8 @@ def _bind(tokens, figure, categories, blocked, skippable, lang, reach_back) -> t
     backward = None
     cost = 0
     for k in range(figure.first - 1, max(-1, figure.first - 1 - reach_back), -1):
-        if k in blocked or tokens[k].text in (";", "—", "–", ")"):
+        # "14 were injured; the figure has since risen to 28": a revision may look past a semicolon
+        if k in blocked or tokens[k].text in ("—", "–", ")") or (tokens[k].text == ";" and reach_back == _REACH):
             break
         cost += _COMMA_COST if tokens[k].text == "," else 1
         if k in categories:
@@ -315,7 +316,9 @@ def _singular_claims(tokens, words, categories, occupied, used, found_claims, la
             if article is None or any(words[k] in ("of", "the", "his", "her", "their") for k in range(article + 1, i)):
                 continue
             start = article
-        subset = _is_subset(tokens, numbers.Figure(start, i, 1), lang)
+        # "including a 12-year-old girl", "серед них 12-річна дівчинка": the marker may stand before the age
+        subset = any(_is_subset(tokens, numbers.Figure(s, i, 1), lang) for s in range(start, max(-1, start - 5), -1)
+                     if all(tokens[m].text not in (",", ";") and m not in categories for m in range(s, start)))
         if subset:
             total = next((c for c in reversed(found_claims) if c[0] < start and not c[5]), None)
             if total is not None:
@@ -332,6 +335,13 @@ def _singular_claims(tokens, words, categories, occupied, used, found_claims, la
             distance = high - low + (0 if k > i else 1)
             if best is None or distance < best[0]:
                 best = (distance, k, category)
+        # "a man injured in the strike has died": the death, said later in the clause, is the news
+        for k in range(i + 1, min(len(tokens), i + 20)):
+            if k in occupied or tokens[k].text == ";" or words[k] in lexicon.CONJUNCTIONS:
+                break
+            if categories.get(k) == "killed" and k not in taken and best and best[2] == "injured":
+                best = (0, k, "killed")
+                break
         if best:
             taken.add(best[1])
             claims.append((start, i, 1, None, best[2], False))

@@ -44,7 +44,7 @@ _VERB_AFTER = {
 }
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "він", "вона", "воно", "вони", "ми", "я", "он", "она",
              "оно", "они", "мы"}
-_LEADING_NOISE = re.compile(r"(?i)^(?:and|but|also|later|earlier|meanwhile|then|that|згодом|пізніше|раніше|тоді|позже|ранее|затем|і|та|а|й|и|но|також|также|"
+_LEADING_NOISE = re.compile(r"(?i)^(?:and|but|also|later|earlier|meanwhile|then|that|when|after|as|while|because|since|if|коли|коли|когда|згодом|пізніше|раніше|тоді|позже|ранее|затем|і|та|а|й|и|но|також|также|"
                             r"в|у|про це|об этом|як|как)\s+")
 _TRAILING_NOISE = re.compile(r"(?i)\s+(?:has|had|have|also|later|earlier|then|now|initially|first|on|in|"
                              r"раніше|спершу|спочатку|також|вже|уже|ранее|сначала|также|теж|тоже)$")
@@ -113,6 +113,10 @@ def _subject_before(sentence: str, verb_start: int, lang: str) -> str | None:
     elif len(segments) >= 2 and subject[:1].islower() and _NAME.match(segments[-2].strip() + " ") and lang == "en":
         subject = segments[-2].strip() + ", " + subject
     subject = subject.strip()
+    # "On Thursday afternoon the administration said": the time phrase is not the speaker
+    time_phrase = re.match(r"(?:On|In|At|By|During|After|Before|Since|Until)\s+[^,]*?\s+(the\s+.+)$", subject)
+    if lang == "en" and time_phrase:
+        subject = time_phrase.group(1)
     previous = None
     while previous != subject:
         previous = subject

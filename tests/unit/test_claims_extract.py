@@ -133,3 +133,18 @@ def test_offsets_point_into_the_whole_text_across_sentences_and_paragraphs():
 def test_text_without_a_category_word_or_a_number_costs_no_parsing():
     assert extract_claims("") == [] and extract_claims("The bridge reopened after repairs.") == []
     assert extract_claims("Twelve new buses entered service.") == []
+
+
+def test_the_mirror_s_revisions_and_the_first_death():
+    """Sentences of the bundled mirror's stories (kronika/mirror/content), whose figures change."""
+    assert _pairs("A 71-year-old man injured in the strike on January 14 has died in hospital.") == [("killed", 1)]
+    assert [(c.category, c.count, c.subset) for c in extract_claims(
+        "Кількість постраждалих зросла до 28, серед них 12-річна дівчинка.")] == [("injured", 28, False), ("injured", 1, True)]
+    assert _pairs("14 people were injured, according to preliminary figures; the figure has since risen to 28.") == [
+        ("injured", 14), ("injured", 28)]
+    (claim,) = extract_claims("The first official figure came at 6.10am, when the regional administration "
+                              "reported at least nine people injured.")
+    assert (claim.count, claim.qualifier, claim.speaker) == (9, "at least", "the regional administration")
+    (claim,) = extract_claims("On Thursday afternoon the administration said that a 71-year-old man injured "
+                              "in the strike had died in hospital.")
+    assert (claim.category, claim.speaker) == ("killed", "the administration")
