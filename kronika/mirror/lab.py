@@ -7,7 +7,6 @@ per request and never cached. See content/lab.yaml for the scenarios.
 from __future__ import annotations
 
 import gzip
-import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,6 +18,7 @@ from typing import Any
 import yaml
 
 from kronika.mirror.model import Page
+from kronika.mirror.render import render
 
 CONTENT = Path(__file__).with_name("content") / "lab.yaml"
 PREFIX = "/lab/"
@@ -82,18 +82,13 @@ def lab_articles(epoch: int) -> list[LabArticle]:
     return out
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _html(body: str, status: int = 200) -> Page:
     return Page(status, "text/html; charset=utf-8", body.encode("utf-8"))
 
 
 def _redirect(location: str, status: int) -> Page:
-    return Page(status, "text/html; charset=utf-8",
-                   f"<html><body><a href=\"{_esc(location)}\">moved</a></body></html>\n".encode(),
-                   {"Location": location})
+    return Page(status, "text/html; charset=utf-8", render("lab/redirect.html", location=location).encode(),
+                {"Location": location})
 
 
 def route(path: str, query: str, base: str, epoch: int, hit: int, now: datetime | None = None) -> Page:
@@ -150,34 +145,15 @@ def _busy(status: int, now: datetime) -> Page:
 
 
 def _listing(articles) -> Page:
-    items = "".join(
-        f"<li><a href=\"{_esc(a.listing_href)}\">{_esc(a.title)}</a></li>\n"
-        for a in articles if a.in_listing and not a.gone_status)
-    body = (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>The Crawl Lab Gazette</title></head>\n"
-        "<body><header><a href=\"/lab/\">The Crawl Lab Gazette</a></header>\n<main><h1>Latest</h1>\n<ul>\n"
-        + items
-        + f"<li><a href=\"{PRIVATE_PREFIX}staff-only-briefing-2026.html\">Staff briefing</a></li>\n"
-        "<li><a href=\"/lab/documents/damage-report-2026\">Damage report (PDF)</a></li>\n"
-        "</ul></main></body></html>\n")
-    return _html(body)
+    listed = [a for a in articles if a.in_listing and not a.gone_status]
+    return _html(render("lab/listing.html", articles=listed, private_prefix=PRIVATE_PREFIX))
 
 
 def _news_sitemap(articles, base: str, now: datetime) -> Page:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    entries = []
-    for a in articles:
-        if a.news_sitemap_age_days is None:
-            continue
-        when = today - timedelta(days=int(a.news_sitemap_age_days))
-        entries.append(
-            f"<url><loc>{_esc(base + a.path)}</loc><news:news><news:publication>"
-            "<news:name>The Crawl Lab Gazette</news:name><news:language>en</news:language></news:publication>"
-            f"<news:publication_date>{when.isoformat(timespec='seconds')}</news:publication_date>"
-            f"<news:title>{_esc(a.title)}</news:title></news:news></url>\n")
-    xml = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-           "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" "
-           "xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">\n" + "".join(entries) + "</urlset>\n")
+    entries = [(a, today - timedelta(days=int(a.news_sitemap_age_days)))
+               for a in articles if a.news_sitemap_age_days is not None]
+    xml = render("lab/news-sitemap.xml", entries=entries, base=base)
     # served as a .gz file, not with Content-Encoding: the crawler must gunzip it itself
     return Page(200, "application/x-gzip", gzip.compress(xml.encode("utf-8"), mtime=0))
 
@@ -187,21 +163,7 @@ def _article(a: LabArticle, base: str) -> Page:
     if canonical.startswith("/"):
         canonical = base + canonical
     lang = "uk" if a.charset == "windows-1251" else "ru" if a.charset == "koi8-r" else "en"
-    charset_meta = (f"<meta http-equiv=\"Content-Type\" content=\"text/html; charset={a.charset}\">\n"
-                    if a.charset != "utf-8" else "<meta charset=\"utf-8\">\n")
-    paragraphs = "\n".join(f"<p>{_esc(p)}</p>" for p in a.paragraphs)
-    page = (
-        f"<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n{charset_meta}"
-        f"<title>{_esc(a.title)}</title>\n"
-        f"<meta name=\"author\" content=\"{_esc(a.author)}\">\n"
-        f"<meta property=\"og:title\" content=\"{_esc(a.title)}\">\n"
-        "<meta property=\"og:type\" content=\"article\">\n"
-        f"<meta property=\"article:published_time\" content=\"{a.published.isoformat(timespec='seconds')}\">\n"
-        f"<link rel=\"canonical\" href=\"{_esc(canonical)}\">\n</head>\n"
-        "<body>\n<header><a href=\"/lab/\">The Crawl Lab Gazette</a></header>\n<main>\n<article>\n"
-        f"<h1>{_esc(a.title)}</h1>\n<p class=\"byline\">By <span class=\"author\">{_esc(a.author)}</span> "
-        f"<time datetime=\"{a.published.isoformat(timespec='seconds')}\">{a.published:%d %B %Y}</time></p>\n"
-        f"{paragraphs}\n</article>\n</main>\n</body>\n</html>\n")
+    page = render("lab/article.html", a=a, lang=lang, canonical=canonical)
     if a.charset == "utf-8":
         return _html(page)
     # the charset is declared in the page only: the header says text/html and nothing more
