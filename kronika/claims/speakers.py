@@ -82,17 +82,23 @@ def find_speaker(sentence: str, lang: str) -> str | None:
         if found:
             return found
     for verb in _VERB_AFTER[lang].finditer(sentence):
-        found = _subject_before(sentence, verb.start(), lang)
-        if found is None and lang != "en":
-            found = _subject_after(sentence, verb.end())
-        if found is None and lang == "en":
-            # '..., said Ihor Klymenko, the interior minister.'
-            before = sentence[:verb.start()].rstrip()
-            if before.endswith((",", '"', "”")):
-                found = _subject_after(sentence, verb.end())
+        found = speaker_of_verb(sentence, verb.start(), verb.end(), lang)
         if found:
             return found
     return None
+
+
+def speaker_of_verb(sentence: str, verb_start: int, verb_end: int, lang: str) -> str | None:
+    """Who does what the verb at sentence[verb_start:verb_end] says: its subject before it, or
+    (Ukrainian and Russian "повідомили в ДСНС", English '..., said X') after it."""
+    found = _subject_before(sentence, verb_start, lang)
+    if found is None and lang != "en":
+        found = _subject_after(sentence, verb_end)
+    if found is None and lang == "en":
+        before = sentence[:verb_start].rstrip()
+        if before.endswith((",", '"', "”")):
+            found = _subject_after(sentence, verb_end)
+    return found
 
 
 def _segments_before(sentence: str, end: int) -> list[str]:
