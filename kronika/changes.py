@@ -3,8 +3,8 @@
 One finder per kind of event, each `(session, since, until, source, limit) -> list[Change]`:
 article edits and post edits (a version with an earlier version of the same article or post),
 post deletions (a channel page that should have shown the post and did not), articles gone (a
-recapture answered 404 or 410), and figure changes (from the claims of issue 21, once
-`kronika.claims.claim_changes` exists). `recent_changes` merges them.
+recapture answered 404 or 410), and figure changes (a casualty figure revised between versions:
+the claims of kronika.claims, through the view v_claim_changes). `recent_changes` merges them.
 
 Everything is derived from version rows and their capture times, never from insertion order or row
 ids, so a change keeps its time, its place in the list and its stable key however the WARC files
@@ -53,7 +53,9 @@ class Change:
 
     @property
     def key(self) -> str:
-        return f"{self.kind}|{self.source}|{self.url}|{self.at.isoformat()}"
+        key = f"{self.kind}|{self.source}|{self.url}|{self.at.isoformat()}"
+        # one version may change several figures: each category is a change of its own
+        return f"{key}|{self.fields[0][0]}" if self.kind == FIGURE_CHANGED and self.fields else key
 
     @property
     def entry_id(self) -> str:
@@ -194,28 +196,22 @@ def articles_gone(session: Session, since, until, source, limit) -> list[Change]
 
 
 def figure_changes(session: Session, since, until, source, limit) -> list[Change]:
-    """Figure changes (a casualty count revised between versions), from the claims of issue 21.
+    """Figure changes: a version of an article or post states another figure of a category than the
+    version before it (the view v_claim_changes, read by kronika.claims.timeline.claim_changes)."""
+    from kronika.claims.timeline import claim_changes, figure_text
 
-    Wired through `kronika.claims.claim_changes(session, since, source)`, whose rows carry source,
-    url, category, old_value, new_value, old_captured_at, new_captured_at and version_id. Until
-    that module exists there are none."""
-    try:
-        from kronika.claims import claim_changes
-    except ImportError:
-        return []
     changes = []
-    for row in claim_changes(session, since, source):
-        get = row.get if isinstance(row, dict) else lambda name, row=row: getattr(row, name)
-        at = get("new_captured_at")
-        if until and at >= until:
-            continue
-        category, old_value, new_value = get("category"), get("old_value"), get("new_value")
+    for row in claim_changes(session, since, source, until)[:limit]:
+        category = row["category"]
+        old = figure_text(row["old_value"], qualifier=row["old_qualifier"])
+        new = figure_text(row["new_value"], qualifier=row["new_qualifier"])
+        said = f" ({row['speaker']})" if row["speaker"] else ""
         changes.append(Change(
-            FIGURE_CHANGED, get("source"), get("url"), at, f"{category}: {old_value} → {new_value}",
-            f"{category} changed from {old_value} to {new_value}",
-            _version_link(session, get("url"), get("version_id")), old_at=get("old_captured_at"),
-            fields=[(category, old_value, new_value)]))
-    return sorted(changes, key=lambda c: c.at, reverse=True)[:limit]
+            FIGURE_CHANGED, row["source"], row["url"], row["new_captured_at"], f"{category}: {old} → {new}",
+            f"{category} changed from {old} to {new}{said}",
+            _version_link(session, row["url"], row["version_id"]), old_at=row["old_captured_at"],
+            fields=[(category, row["old_value"], row["new_value"])]))
+    return changes
 
 
 def _version_link(session: Session, url: str, version_id: int | None) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from kronika.claims.store import article_version_claims
 from kronika.normalise import content_hash
 from kronika.spiders.parsers.article import parse_article
 from kronika.spiders.parsers.records import ArticleRecord
@@ -90,11 +91,15 @@ def _insert_version(session, article: Article, capture: Capture, record: Article
                     extra: dict) -> bool:
     # ON CONFLICT DO NOTHING: a second extract of the same file running at the same time (a task
     # retried while the first attempt still runs) skips the version instead of failing the file
-    return bool(insert_ignore(session, ArticleVersion, [dict(
+    inserted = bool(insert_ignore(session, ArticleVersion, [dict(
         article_id=article.id, capture_id=capture.id, title=record.title, authors=record.authors,
         published_at=record.published_at, modified_at=record.modified_at, language=record.language,
         text=record.text or None, text_hash=text_hash, captured_at=capture.captured_at,
         provenance=record.provenance, **extra)], conflict=["article_id", "capture_id"]))
+    if inserted:  # the figures the new version states (derived data, in the version's transaction)
+        article_version_claims(session, article.source, article.id, capture.id, capture.captured_at,
+                               record.text, record.language)
+    return inserted
 
 
 # --- deletions -------------------------------------------------------------------------------

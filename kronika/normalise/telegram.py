@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
+from kronika.claims.store import post_version_claims
 from kronika.normalise import content_hash
 from kronika.spiders.parsers.records import TelegramPage
 from kronika.spiders.parsers.records import TelegramPost as ParsedPost
@@ -104,9 +105,11 @@ def _load_post(session, source: str, capture: Capture, post: ParsedPost, counts:
                                .order_by(TelegramPostVersion.captured_at.desc(), TelegramPostVersion.id.desc())
                                .limit(1)).first()
     if previous is None or (previous.text_hash != text_hash and previous.capture_id != capture.id):
-        session.add(TelegramPostVersion(post_id=row.id, capture_id=capture.id, text=post.text, html=post.html,
-                                        text_hash=text_hash, views=post.views, edited=post.edited,
-                                        media=media_of(post), captured_at=at))
+        version = TelegramPostVersion(post_id=row.id, capture_id=capture.id, text=post.text, html=post.html,
+                                      text_hash=text_hash, views=post.views, edited=post.edited,
+                                      media=media_of(post), captured_at=at)
+        session.add(version)
+        post_version_claims(session, source, version)  # the figures it states, in the same transaction
         row.versions += 1
         counts["new_post_versions"] += 1
 

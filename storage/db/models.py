@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -245,6 +246,45 @@ class TelegramPostVersion(Base):
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     media: Mapped[list[Any]] = mapped_column(JSON, default=list)
     captured_at: Mapped[datetime]
+
+
+class StoredClaim(Base):
+    """A figure one version of an article or post stated (issue 21; docs/claims.md): what a source
+    said, never a verified fact.
+
+    Derived from the version's text by kronika.claims.extract_claims when the version is stored, so
+    `extract --all` rebuilds the same rows. Exactly one of the two version columns is set; deleting
+    the version deletes its claims (ON DELETE CASCADE). `capture_id`, `source` and `captured_at` are
+    the version's, copied so that a timeline needs no join to order and filter.
+    """
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint("(article_version_id IS NULL) <> (post_version_id IS NULL)", name="ck_claims_one_version"),
+        Index("ix_claims_source_category_captured_at", "source", "category", "captured_at"),
+        Index("ix_claims_category_captured_at", "category", "captured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), index=True)
+    post_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_post_versions.id", ondelete="CASCADE"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))  # the WARC record the text came from
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"))
+    captured_at: Mapped[datetime]  # the version's capture time
+    # killed | injured | hospitalised | missing | evacuated | detained | drones | missiles
+    category: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int | None] = mapped_column(BigInteger)  # null: a statement without a figure (a denial)
+    count_high: Mapped[int | None] = mapped_column(BigInteger)  # the high end of a range ("5-7")
+    qualifier: Mapped[str] = mapped_column(String(16))  # exact | at least | about | up to | more than | less than
+    speaker: Mapped[str | None] = mapped_column(Text)  # as written ("the regional governor"), or null
+    subset: Mapped[bool] = mapped_column(Boolean, default=False)  # part of a total in the same sentence
+    sentence: Mapped[str] = mapped_column(Text)
+    # the figure's character span in the version's `text` (Python string offsets)
+    span_start: Mapped[int] = mapped_column(Integer)
+    span_end: Mapped[int] = mapped_column(Integer)
+    lang: Mapped[str] = mapped_column(String(8))  # en | uk | ru
 
 
 class TelegramPostView(Base):

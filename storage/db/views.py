@@ -1,4 +1,4 @@
-"""The consumer views (migration 0005) as typed tables, for reading and exporting them.
+"""The consumer views (migrations 0005 and 0017) as typed tables, for reading and exporting them.
 
 The SQL lives in the migration; this says what each column holds, so that a view's timestamps
 come back timezone-aware and its booleans as booleans on SQLite as on PostgreSQL. Kept in its own
@@ -68,4 +68,14 @@ v_deletions = _view(
     Column("source", String), Column("url", Text), Column("channel", String), Column("post_id", BigInteger),
     Column("title", Text), Column("text", Text), Column("first_seen_at", UTCDateTime),
     Column("last_seen_at", UTCDateTime), Column("deleted_at", UTCDateTime),
+)
+
+# migration 0017: each time a figure of one category changed between versions of one article or post
+v_claim_changes = _view(
+    "v_claim_changes",
+    Column("claim_id", Integer, primary_key=True), Column("old_claim_id", Integer), Column("source", String),
+    Column("item_kind", String), Column("item_id", Integer), Column("url", Text), Column("category", String),
+    Column("old_value", BigInteger), Column("new_value", BigInteger), Column("old_qualifier", String),
+    Column("new_qualifier", String), Column("speaker", Text), Column("old_captured_at", UTCDateTime),
+    Column("new_captured_at", UTCDateTime), Column("old_version_id", Integer), Column("version_id", Integer),
 )

@@ -9,8 +9,6 @@ from the WARC files alone.
 from __future__ import annotations
 
 import re
-import sys
-import types
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
@@ -190,30 +188,20 @@ def test_atom_feeds_are_valid_stable_and_escape_archived_markup(crawled, tmp_pat
     assert before <= after and after - before <= {c.entry_id for c in _recent(crawled) if c.url == hostile_url}
 
 
-def test_figure_changes_come_from_claim_changes(crawled, monkeypatch):
-    """The claims branch (issue 21) provides kronika.claims.claim_changes; until it is merged, a
-    stand-in module with its documented signature and keys shows that its rows become changes
-    linked to the right diff. This is the only stand-in here: everything else is the real crawl."""
+def test_figure_changes_come_from_the_claims_of_consecutive_versions(crawled):
+    """The mirror's herald report raises its injured count from at least 9 to at least 21 between
+    epochs: that is a figure change, at the new version's capture time, linked to its diff."""
     engine = open_database(crawled.database_url)
     with unit_of_work(engine) as session:
-        version, article = session.execute(
-            select(ArticleVersion, Article).join(Article).where(Article.versions > 1)
-            .order_by(ArticleVersion.captured_at.desc()).limit(1)).one()
-        earlier = session.scalars(select(ArticleVersion.captured_at).where(ArticleVersion.article_id == article.id)
-                                  .order_by(ArticleVersion.captured_at)).first()
-        row = {"source": article.source, "url": article.url, "category": "injured", "old_value": 14,
-               "new_value": 21, "old_captured_at": earlier, "new_captured_at": version.captured_at,
-               "version_id": version.id}
-        versions = article.versions
-    asked = []
-    claims = types.ModuleType("kronika.claims")
-    claims.claim_changes = lambda session, since, source: asked.append((since, source)) or [row]
-    monkeypatch.setitem(sys.modules, "kronika.claims", claims)
-
-    [figure] = [c for c in _recent(crawled) if c.kind == kronika_changes.FIGURE_CHANGED]
-    assert (figure.source, figure.url, figure.at) == (article.source, article.url, version.captured_at)
-    assert figure.fields == [("injured", 14, 21)] and "14" in figure.summary and "21" in figure.summary
-    assert figure.link == f"/articles/{article.id}?a={versions - 1}&b={versions}"
-    assert asked == [(None, None)]
-    _recent(crawled, source=article.source)
-    assert asked[-1] == (None, article.source)
+        article = session.scalars(select(Article).where(Article.url.like("%missile-strike-hits-zarichansk%"))).one()
+        first, second = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id)
+                                        .order_by(ArticleVersion.captured_at)).all()
+    figures = [c for c in _recent(crawled) if c.kind == kronika_changes.FIGURE_CHANGED]
+    [figure] = [c for c in figures if c.url == article.url]
+    assert (figure.source, figure.at, figure.old_at) == (article.source, second.captured_at, first.captured_at)
+    assert figure.fields == [("injured", 9, 21)] and "at least 9" in figure.summary and "at least 21" in figure.summary
+    assert figure.link == f"/articles/{article.id}?a=1&b=2"
+    assert len({c.entry_id for c in figures}) == len(figures)
+    assert all(c.source == article.source for c in _recent(crawled, source=article.source)
+               if c.kind == kronika_changes.FIGURE_CHANGED)
+    assert figure in _recent(crawled, since=figure.at) and figure not in _recent(crawled, until=figure.at)

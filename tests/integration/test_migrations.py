@@ -85,3 +85,41 @@ def test_migration_0002_is_reversible(any_env):
     assert not [n for n in inspector.get_table_names() if "_fts" in n]
     upgrade(engine)
     assert current_revisions(engine) == head_revisions()
+
+
+def test_migration_0017_claims_is_reversible_and_backfills_old_versions(any_env):
+    """A database from before claims upgrades with its versions in place; `kronika claims backfill`
+    then finds their figures; downgrading drops the table and the view, and upgrading again works."""
+    engine = make_engine(any_env.database_url)
+    upgrade(engine, "0016")
+    _old_data(engine)
+    naive = engine.dialect.name == "sqlite"
+    when = NOW.replace(tzinfo=None) if naive else NOW
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO captures (id, url, surt, captured_at, status, record_type, warc_file_id, \"offset\", length, "
+            "record_id, role) VALUES (2, 'https://h.example/a', 'example,h)/a', :t, 200, 'response', 1, 10, 10, "
+            "'<urn:uuid:2>', 'article')"), {"t": when})
+        connection.execute(text(
+            "INSERT INTO article_versions (id, article_id, capture_id, title, authors, text, text_hash, captured_at, "
+            "provenance, language) VALUES (2, 1, 2, 'Strike', '[]', 'At least nine people were injured, the "
+            "governor said.', 'h2', :t, '{}', 'en')"), {"t": when})
+    upgrade(engine)
+    assert current_revisions(engine) == head_revisions()
+    assert "claims" in inspect(engine).get_table_names()
+
+    result = CliRunner().invoke(main, ["claims", "backfill", "--json"])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as connection:
+        claims = connection.execute(text("SELECT article_version_id, category, count, qualifier, source FROM claims")).all()
+        assert connection.execute(text("SELECT count(*) FROM v_claim_changes")).scalar() == 0
+    assert [tuple(c) for c in claims] == [(2, "injured", 9, "at least", "herald")]
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0016")
+    inspector = inspect(engine)
+    assert "claims" not in inspector.get_table_names() and "v_claim_changes" not in inspector.get_view_names()
+    upgrade(engine)
+    assert current_revisions(engine) == head_revisions()

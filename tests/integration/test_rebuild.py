@@ -79,6 +79,16 @@ def dump(database_url: str) -> dict[str, list[str]]:
     return result
 
 
+def claim_changes(database_url: str) -> list[tuple]:
+    """v_claim_changes without its row ids: (source, category, old value, new value, url, when)."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT source, category, old_value, new_value, url, new_captured_at "
+                                       "FROM v_claim_changes")).all()
+    engine.dispose()
+    return sorted((r[0], r[1], r[2], r[3], r[4], str(_value(r[5]))) for r in rows)
+
+
 def assert_same_rows(expected: dict[str, list[str]], actual: dict[str, list[str]]) -> None:
     assert set(expected) == set(actual)
     for name in expected:
@@ -124,6 +134,9 @@ def test_extract_all_into_an_empty_database_rebuilds_the_same_rows(any_env, mirr
     counts = row_counts(any_env.database_url)
     assert counts["article_versions"] > counts["articles"], "epoch 1 should have rewritten some articles"
     assert original["story_clusters"], "the mirror's syndicated wire story should form a cluster"
+    assert original["claims"], "the mirror's casualty figures should be claims"
+    figure_changes = claim_changes(any_env.database_url)
+    assert ("riverside-herald", "injured", 9, 21) in {c[:4] for c in figure_changes}, "the herald's rewritten figure"
 
     # extract stores each new version's MinHash signature as it loads the version (computed by the
     # parse workers with --workers): the story clustering at its end has none left to compute
@@ -137,7 +150,8 @@ def test_extract_all_into_an_empty_database_rebuilds_the_same_rows(any_env, mirr
         rebuilt = Environment(database_url=fresh_database(), archive_dir=any_env.archive_dir)
         result = extract(rebuilt, all_files=True, workers=workers)
         assert result.files and not result.counts["unreadable_records"]
-        assert_same_rows(original, dump(rebuilt.database_url))  # article_signatures included
+        assert_same_rows(original, dump(rebuilt.database_url))  # article_signatures and claims included
+        assert claim_changes(rebuilt.database_url) == figure_changes
         assert computed_by_clustering == [], f"workers={workers}: signatures left to the clustering"
 
         # and extract is idempotent: running it again (new files only, then all) changes nothing
