@@ -5,15 +5,21 @@ schema is Alembic's, applied automatically to a new or older database on first c
 """
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# taken by whoever migrates a PostgreSQL database: workers starting together migrate one at a time
+# (the others then find the schema current); any constant of our own, "kronika" in ASCII
+MIGRATION_LOCK_KEY = 0x6B726F6E696B61
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -54,29 +60,50 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # held to this transaction's end; a second worker waits here, then alembic finds nothing to do
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def current_revisions(engine: Engine) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
+    """The revisions the database is at (empty for a new database), read from alembic's own table
+    without importing alembic (a second of start-up on every command)."""
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads())
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+)$", re.MULTILINE)
+
+
+@cache
+def _head_revisions() -> frozenset[str]:
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        values = dict(_ASSIGNMENT.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in values:
+            continue
+        revisions.add(ast.literal_eval(values["revision"]))
+        down = ast.literal_eval(values.get("down_revision", "None"))
+        parents.update([down] if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents)
 
 
 def head_revisions() -> set[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return set(ScriptDirectory.from_config(config).get_heads())
+    """The newest revisions of the migrations shipped (those no other revision builds on), read from
+    the migration files' `revision`/`down_revision` lines rather than by loading them all through
+    alembic; tests/unit/test_migration_chain.py checks it agrees with alembic."""
+    return set(_head_revisions())
 
 
 def open_database(url: str) -> Engine:
     """An engine whose schema is at head: new databases are created, old ones upgraded."""
     engine = make_engine(url)
+    # a cheap check (one query, no alembic import): most commands find the schema current
     if current_revisions(engine) != head_revisions():
         upgrade(engine)
     return engine
