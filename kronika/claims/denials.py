@@ -39,8 +39,7 @@ def extract_denials(text: str, lang: str | None = None) -> list[Denial]:
     """Every denial in text, one per denied category and sentence, in order."""
     if not text:
         return []
-    lower = text.lower()
-    if not lexicon.CATEGORY_PREFILTER.search(lower):
+    if not lexicon.has_category_word(text.lower()):
         return []
     lang = lang or guess_language(text)
     denying = _DENYING[lang]

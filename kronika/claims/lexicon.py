@@ -54,9 +54,10 @@ _STEM_RE = {lang: [(cat, re.compile(f"^(?:{stems})")) for cat, stems in pairs] f
 _NOT_BODY = re.compile(r"^(?:тіл[а-яії]{3,}|тел[а-я]{3,}|телеграм)")
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """One regular expression for many literal prefixes, branching letter by letter: Python's re
-    tries a flat alternation word by word at every position, this walks each position once."""
+def trie_pattern(words: list[str], whole_words: bool = False) -> str:
+    """One regular expression for many literals, branching letter by letter: Python's re tries a
+    flat alternation word by word at every position, this walks each position once. As prefixes
+    unless whole_words (then "ten" and "tender" both stay, the caller adds the word boundary)."""
     tree: dict = {}
     for word in words:
         node = tree
@@ -65,10 +66,15 @@ def _trie_pattern(words: list[str]) -> str:
         node[""] = {}
 
     def build(node: dict) -> str:
-        if "" in node:
+        if "" in node and not whole_words:
             return ""  # a shorter prefix already matches: the longer ones add nothing
-        branches = [re.escape(letter) + build(child) for letter, child in sorted(node.items())]
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        branches = [re.escape(letter) + build(child) for letter, child in sorted(node.items()) if letter]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # the word may end here or go on
+            body = "(?:" + body + ")?"
+        return body
 
     return build(tree)
 
@@ -80,9 +86,23 @@ _PREFILTER_STEMS = [
     "тіло", "тіла", "тело", "тела",
 ] + [stem for pairs in _STEMS.values() for _, stems in pairs for stem in stems.replace("(?!н)", "").split("|")
      if stem not in ("тіл", "тел")]
-# Any category word in any language, searched in the lower-cased text: the cheap pre-filter a text
-# must pass before anything else runs (a superset: "soldier" passes for "die", which costs little).
-CATEGORY_PREFILTER = re.compile(_trie_pattern(_PREFILTER_STEMS))
+# Any category word in any language, as the start of a lower-cased word: the cheap pre-filter a
+# text must pass before anything else runs (a superset: "tolerance" passes for "toll", which costs little).
+CATEGORY_PREFILTER = re.compile(trie_pattern(_PREFILTER_STEMS))
+_STEM_KEYS = frozenset(stem[:3] for stem in _PREFILTER_STEMS)
+# Punctuation becomes space so that words split on whitespace; apostrophes and hyphens stay inside words.
+PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in '.,;:!?"«»“”„()[]{}—–/\\|*•…<>#@+=%'})
+
+
+def is_category_start(word: str) -> bool:
+    """Whether a lower-cased word starts with a category stem (a set look-up first, then the stems)."""
+    return word[:3] in _STEM_KEYS and CATEGORY_PREFILTER.match(word) is not None
+
+
+def has_category_word(lower: str) -> bool:
+    """Whether lower-cased text has a word starting with a category stem."""
+    return any(is_category_start(word) for word in lower.translate(PUNCTUATION_TO_SPACE).split())
+
 
 # Two-word phrases whose second word carries the category only after the first: "in hospital",
 # "under the rubble" (still there; "з-під завалів", pulled out from under it, is not), "у лікарнях".

@@ -148,3 +148,9 @@ def test_the_mirror_s_revisions_and_the_first_death():
     (claim,) = extract_claims("On Thursday afternoon the administration said that a 71-year-old man injured "
                               "in the strike had died in hospital.")
     assert (claim.category, claim.speaker) == ("killed", "the administration")
+
+
+def test_offsets_stay_true_when_lower_casing_changes_the_length():
+    text = "İSTANBUL — 12 people were killed."  # "İ".lower() is two code points
+    (claim,) = extract_claims(text)
+    assert text[claim.start:claim.end] == "12"
