@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import surt as surt_lib
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -73,15 +72,6 @@ def change_summary(previous: dict | None, current: dict, fields: Iterable[str]) 
 
 
 # ------------------------------------------------------------------------------------ articles
-def find_article(session: Session, url: str) -> Article | None:
-    """The article at `url`, or at a URL its SURT form matches (case of the host, port, www.)."""
-    article = session.scalars(select(Article).where(Article.url == url).limit(1)).first()
-    if article is not None:
-        return article
-    urls = select(Capture.url).where(Capture.surt == surt_lib.surt(url))
-    return session.scalars(select(Article).where(Article.url.in_(urls)).limit(1)).first()
-
-
 def _article_version(version: ArticleVersion) -> dict[str, Any]:
     return {"id": version.id, "captured_at": version.captured_at, "capture_id": version.capture_id,
             "title": version.title, "authors": list(version.authors or []), "published_at": version.published_at,
@@ -114,18 +104,6 @@ def article_dict(article: Article) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ posts
-_POST_URL = re.compile(r"^https?://(?:www\.)?t\.me/(?:s/)?([A-Za-z0-9_]{3,64})/(\d+)/?$")
-
-
-def find_post(session: Session, url: str) -> TelegramPost | None:
-    post = session.scalars(select(TelegramPost).where(TelegramPost.url == url).limit(1)).first()
-    match = _POST_URL.match(url) if post is None else None
-    if match:
-        post = session.scalars(select(TelegramPost).where(func.lower(TelegramPost.channel) == match[1].lower(),
-                                                          TelegramPost.post_id == int(match[2]))).first()
-    return post
-
-
 def post_dict(post: TelegramPost) -> dict[str, Any]:
     return {"id": post.id, "source": post.source, "channel": post.channel, "post_id": post.post_id,
             "url": post.url, "posted_at": post.posted_at, "text": post.text, "views": post.views,

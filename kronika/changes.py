@@ -216,12 +216,14 @@ def figure_changes(session: Session, since, until, source, limit) -> list[Change
 
 def _version_link(session: Session, url: str, version_id: int | None) -> str:
     """The diff that shows a version beside the one before, found by the item's URL."""
-    article = browse.find_article(session, url)
+    from kronika import lookup
+
+    article = lookup.find_article(session, url)
     if article is not None:
         numbers = {v["id"]: v["version"] for v in browse.article_versions(session, article.id)}
         number = numbers.get(version_id)
         return f"/articles/{article.id}?a={number - 1}&b={number}" if number and number > 1 else f"/articles/{article.id}"
-    post = browse.find_post(session, url)
+    post = lookup.find_post(session, url)
     if post is not None:
         numbers = {v["id"]: v["version"] for v in browse.post_versions(session, post.id)}
         return f"/posts/{post.id}#v{numbers[version_id]}" if version_id in numbers else f"/posts/{post.id}"

@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-import surt as surt_lib
 from rich.table import Table
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, select, text
 
 from kronika import runs
 from kronika.settings import Environment
@@ -14,18 +13,14 @@ from kronika.storage.db.engine import current_revisions, open_database, unit_of_
 from kronika.storage.db.models import (
     Article,
     ArticleVersion,
-    Capture,
     CrawlRun,
     Source,
     TelegramPost,
-    TelegramPostEvent,
     TelegramPostVersion,
-    TelegramPostView,
     WarcFile,
 )
 from kronika.storage.db.readonly import sqlite_path
 from kronika.storage.warc.paths import tree_size
-from kronika.storage.warc.replay import timestamp14
 
 
 def next_run(schedule: str | None, after: datetime) -> datetime | None:
@@ -299,47 +294,3 @@ def summary_table(summaries: list[dict], title: str) -> Table:
                       str(row["errors"]), f"{row['warc_files']}/{row['warc_records']}",
                       f"{row['articles']}/{row['article_versions']}", f"{row['posts']}/{row['post_versions']}")
     return table
-
-
-def capture_history(env: Environment, url: str) -> list[dict]:
-    """Every capture of a URL, matched exactly or by its SURT form (www., port, case, query order)."""
-    engine = open_database(env.database_url)
-    key = surt_lib.surt(url)
-    with unit_of_work(engine) as session:
-        rows = session.execute(
-            select(Capture, WarcFile.path).join(WarcFile, Capture.warc_file_id == WarcFile.id)
-            .where(or_(Capture.url == url, Capture.surt == key)).order_by(Capture.captured_at))
-        history = [{"captured_at": c.captured_at.isoformat(), "timestamp": timestamp14(c.captured_at), "record_type": c.record_type, "status": c.status,
-                    "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset,
-                    "length": c.length, "crawl_run_id": c.crawl_run_id, "url": c.url}
-                   for c, path in rows]
-        if history:
-            return history
-        # a Telegram post is not fetched by its own URL: it was seen on captured channel pages
-        post = session.scalars(select(TelegramPost).where(TelegramPost.url == url)).first()
-        if post is None:
-            return []
-        sightings = session.execute(
-            select(TelegramPostView, Capture, WarcFile.path)
-            .join(Capture, TelegramPostView.capture_id == Capture.id)
-            .join(WarcFile, Capture.warc_file_id == WarcFile.id)
-            .where(TelegramPostView.post_id == post.id).order_by(Capture.captured_at))
-        version_captures = set(session.scalars(select(TelegramPostVersion.capture_id)
-                                               .where(TelegramPostVersion.post_id == post.id)))
-        rows = [{"captured_at": c.captured_at.isoformat(), "timestamp": timestamp14(c.captured_at), "record_type": c.record_type, "status": c.status,
-                 "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset, "length": c.length,
-                 "crawl_run_id": c.crawl_run_id, "url": c.url, "event": "seen", "views": view.views,
-                 "new_version": c.id in version_captures}
-                for view, c, path in sightings]
-        # the captures that showed the post missing (deleted) or back again (reappeared)
-        events = session.execute(
-            select(TelegramPostEvent, Capture, WarcFile.path)
-            .join(Capture, TelegramPostEvent.capture_id == Capture.id)
-            .join(WarcFile, Capture.warc_file_id == WarcFile.id)
-            .where(TelegramPostEvent.post_id == post.id, TelegramPostEvent.event == "deleted"))
-        rows += [{"captured_at": c.captured_at.isoformat(), "timestamp": timestamp14(c.captured_at), "record_type": c.record_type, "status": c.status,
-                  "payload_digest": c.payload_digest, "warc_file": path, "offset": c.offset, "length": c.length,
-                  "crawl_run_id": c.crawl_run_id, "url": c.url, "event": "missing (deleted)", "views": None,
-                  "new_version": False}
-                 for _, c, path in events]
-        return sorted(rows, key=lambda row: row["captured_at"])

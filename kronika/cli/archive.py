@@ -17,6 +17,7 @@ from kronika.cli.base import (
     errors,
     main,
     one_line_errors,
+    read_session,
     reading_environment,
 )
 from kronika.storage.warc.paths import relative_name
@@ -62,17 +63,20 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
       kronika get http://mirror.kronika.test/herald/news/flood.html --at 20260102 --headers
       kronika get http://mirror.kronika.test/herald/news/flood.html --raw > response.http
     """
+    from kronika.lookup import closest_capture
     from kronika.spiders.parsers.charset import decode_html
-    from kronika.storage.warc.retrieve import http_head, parse_when, retrieve
+    from kronika.storage.warc.retrieve import http_head, parse_when, read_capture
 
     env = reading_environment()
     moment = parse_when(at) if at else None
-    try:
-        found = retrieve(env.database_url, env.archive_dir, url, moment)
-    except LookupError as exc:
-        raise KnownError(str(exc)) from None
-    if found is None:
-        raise KnownError(f"no captures of {url} (see `kronika history`, or run `kronika index`)")
+    with read_session() as session:
+        capture = closest_capture(session, url, moment)
+        if capture is None:
+            raise KnownError(f"no captures of {url} (see `kronika history`, or run `kronika index`)")
+        try:
+            found = read_capture(session, env.archive_dir, *capture)
+        except LookupError as exc:
+            raise KnownError(str(exc)) from None
     response = found.response
     if as_json:
         text, encoding = decode_html(response.body, response.header("Content-Type"))

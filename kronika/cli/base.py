@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from functools import wraps
 
 import click
@@ -143,6 +144,22 @@ def environment():
     from kronika.settings import Environment
 
     return Environment.from_env()
+
+
+@contextmanager
+def read_session():
+    """A session on the database opened read-only (SQLite mode=ro, PostgreSQL read-only
+    transactions): a missing database or an old schema is a one-line error, never created here."""
+    from sqlalchemy.orm import Session
+
+    from kronika.storage.db.readonly import read_only_engine
+
+    engine = read_only_engine(reading_environment().database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def reading_environment():

@@ -1,28 +1,23 @@
 """Commands for archivists and data consumers: export, timeline, plot, serve (all read-only)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from kronika.cli.base import KnownError, console, emit_json, environment, errors, main, one_line_errors, progress_bar
-
-
-@contextmanager
-def _session():
-    from sqlalchemy.orm import Session
-
-    from kronika.storage.db.readonly import read_only_engine
-
-    engine = read_only_engine(environment().database_url)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+from kronika.cli.base import (
+    KnownError,
+    console,
+    emit_json,
+    environment,
+    errors,
+    main,
+    one_line_errors,
+    progress_bar,
+    read_session,
+)
 
 
 def _when(value: str | None) -> datetime | None:
@@ -184,11 +179,15 @@ def timeline(url: str | None, channel: str | None, q: str | None, since: str | N
 
     if sum(bool(x) for x in (url, channel, q)) != 1:
         raise KnownError("give one of URL, --channel C or --query Q")
-    with _session() as session:
+    with read_session() as session:
         if url:
-            article = browse.find_article(session, url)
-            post = None if article else browse.find_post(session, url)
-            if article is None and post is None:
+            from kronika import lookup
+            from kronika.storage.db.models import Article
+
+            found = lookup.find(session, url)
+            article = found if isinstance(found, Article) else None
+            post = found if found is not None and article is None else None
+            if found is None:
                 raise KnownError(f"no article or post stored for {url} (try `kronika timeline --query`)")
             if article is not None:
                 item, versions, label = browse.article_dict(article), browse.article_versions(session, article.id), "title"
@@ -256,7 +255,7 @@ def plot(kind: str, source: str | None, output: str, as_json: bool) -> None:
     """
     from kronika import plots
 
-    with _session() as session:
+    with read_session() as session:
         if source:
             from kronika.names import check_name, stored_sources
 

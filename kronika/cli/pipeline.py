@@ -19,6 +19,7 @@ from kronika.cli.base import (
     main,
     one_line_errors,
     progress_bar,
+    read_session,
     reading_environment,
 )
 
@@ -88,7 +89,7 @@ def index(source: str | None, as_json: bool) -> None:
     from kronika.names import check_archive_source
     from kronika.steps.index import index as index_step
 
-    check_archive_source(Environment.from_env(), source)
+    check_archive_source(environment(), source)
     with progress_bar("files") as bar:
         task = bar.add_task("indexing WARC files", total=None)
         result = index_step(source=source, progress=lambda _path: bar.advance(task))
@@ -113,7 +114,7 @@ def extract(all_files: bool, source: str | None, workers: int, as_json: bool) ->
     from kronika.names import check_archive_source
     from kronika.steps.extract import extract as extract_step
 
-    check_archive_source(Environment.from_env(), source)
+    check_archive_source(environment(), source)
     with progress_bar("files") as bar:
         task = bar.add_task("extracting WARC files", total=None)
         result = extract_step(all_files=all_files, source=source, workers=workers,
@@ -221,9 +222,10 @@ def history(url: str, as_json: bool) -> None:
 
     Example: kronika history https://t.me/zarichna_ova/140
     """
-    from kronika.report import capture_history
+    from kronika.lookup import capture_history
 
-    rows = capture_history(reading_environment(), url)
+    with read_session() as session:
+        rows = capture_history(session, url)
     if not rows:
         raise KnownError(f"no captures of {url}")
     if as_json:

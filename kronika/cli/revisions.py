@@ -6,8 +6,6 @@ changed fields (title, dates, authors; for posts, edited and media) are listed b
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,20 +14,9 @@ from rich.text import Text
 
 from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors, reading_environment
 
-_TELEGRAM_POST = re.compile(r"^https?://(?:www\.)?t(?:elegram)?\.me/(?:s/)?([A-Za-z0-9_]{3,64})/(\d+)/?(?:[?#].*)?$")
-
 if TYPE_CHECKING:
     from kronika.settings import Environment
 
-
-
-@dataclass
-class Version:
-    number: int  # 1 for the first version
-    captured_at: datetime
-    capture_id: int
-    text: str
-    fields: dict
 
 
 def word_diff(old: str, new: str) -> list[dict]:
@@ -59,70 +46,47 @@ def _iso(value) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def article_versions(session, url: str) -> tuple[str, list[Version]]:
-    from sqlalchemy import or_, select
-
-    from kronika.spiders.urls import canonicalize_url
-    from kronika.storage.db.models import Article, ArticleVersion, Capture
-
-    canonical = canonicalize_url(url)
-    article = session.scalars(select(Article).where(or_(Article.url == url, Article.url == canonical))
-                              .order_by(Article.id)).first()
-    if article is None:
-        # the URL of a capture rather than the article's identity (a redirect hop, a tagged link)
-        capture_ids = select(Capture.id).where(or_(Capture.url == url, Capture.original_url == url))
-        article = session.scalars(select(Article).join(ArticleVersion, ArticleVersion.article_id == Article.id)
-                                  .where(ArticleVersion.capture_id.in_(capture_ids))).first()
-    if article is None:
-        raise KnownError(f"no article with the URL {url}")
-    rows = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id)
-                           .order_by(ArticleVersion.captured_at, ArticleVersion.id))
-    versions = [Version(i, v.captured_at, v.capture_id, v.text or "",
-                        {"title": v.title, "authors": list(v.authors or []),
-                         "published_at": _iso(v.published_at), "modified_at": _iso(v.modified_at),
-                         "language": v.language})
-                for i, v in enumerate(rows, start=1)]
-    return article.url, versions
+# the fields compared beside the text, per kind (the versions come from kronika.browse, as in the web view)
+DIFF_FIELDS = {"article": ("title", "authors", "published_at", "modified_at", "language"),
+               "telegram_post": ("edited", "media")}
 
 
-def post_versions(session, channel: str, post_id: int) -> tuple[str, list[Version]]:
-    from sqlalchemy import select
-
-    from kronika.storage.db.models import TelegramPost, TelegramPostVersion
-
-    post = session.scalars(select(TelegramPost).where(TelegramPost.channel.ilike(channel),
-                                                      TelegramPost.post_id == post_id)).first()
-    if post is None:
-        raise KnownError(f"no post {post_id} of the channel {channel}")
-    rows = session.scalars(select(TelegramPostVersion).where(TelegramPostVersion.post_id == post.id)
-                           .order_by(TelegramPostVersion.captured_at, TelegramPostVersion.id))
-    versions = [Version(i, v.captured_at, v.capture_id, v.text or "",
-                        {"edited": v.edited, "media": list(v.media or [])})
-                for i, v in enumerate(rows, start=1)]
-    return post.url, versions
+def _fields(version: dict, kind: str) -> dict:
+    return {name: _iso(version.get(name)) for name in DIFF_FIELDS[kind]}
 
 
-def _at(versions: list[Version], moment: datetime | None, default: Version) -> Version:
+def _at(versions: list[dict], moment: datetime | None, default: dict) -> dict:
     """The version in effect at `moment`: the newest captured at or before it."""
     if moment is None:
         return default
-    earlier = [v for v in versions if v.captured_at <= moment]
+    earlier = [v for v in versions if v["captured_at"] <= moment]
     if not earlier:
         raise KnownError(f"no version had been captured by {moment.isoformat()} "
-                         f"(the first is from {versions[0].captured_at.isoformat()})")
+                         f"(the first is from {versions[0]['captured_at'].isoformat()})")
     return earlier[-1]
 
 
 def revision_diff(env: Environment, url: str, since: datetime | None = None,
                   until: datetime | None = None) -> dict:
-    from kronika.storage.db.engine import open_database, unit_of_work
+    from sqlalchemy.orm import Session
 
-    with unit_of_work(open_database(env.database_url)) as session:
-        match = _TELEGRAM_POST.match(url.strip())
-        if match:
-            kind, (identity, versions) = "telegram_post", post_versions(session, match.group(1), int(match.group(2)))
-        else:
-            kind, (identity, versions) = "article", article_versions(session, url.strip())
+    from kronika import browse, lookup
+    from kronika.storage.db.models import Article
+    from kronika.storage.db.readonly import read_only_engine
+
+    engine = read_only_engine(env.database_url)
+    try:
+        with Session(engine) as session:
+            found = lookup.find(session, url)
+            if found is None:
+                raise KnownError(f"no article or post stored for {url} (try `kronika search`)")
+            if isinstance(found, Article):
+                kind, versions = "article", browse.article_versions(session, found.id)
+            else:
+                kind, versions = "telegram_post", browse.post_versions(session, found.id)
+            identity = found.url
+    finally:
+        engine.dispose()
     if not versions:
         raise KnownError(f"{identity} has no stored versions")
     if len(versions) == 1 and since is None and until is None:
@@ -130,13 +94,16 @@ def revision_diff(env: Environment, url: str, since: datetime | None = None,
     else:
         new = _at(versions, until, versions[-1])
         old = _at(versions, since, versions[max(0, versions.index(new) - 1)])
+    old_text, new_text = old["text"] or "", new["text"] or ""
     return {
         "kind": kind, "url": identity, "versions": len(versions),
-        "from": {"version": old.number, "captured_at": old.captured_at.isoformat(), "capture_id": old.capture_id},
-        "to": {"version": new.number, "captured_at": new.captured_at.isoformat(), "capture_id": new.capture_id},
-        "fields": changed_fields(old.fields, new.fields),
-        "text": word_diff(old.text, new.text),
-        "text_changed": old.text != new.text,
+        "from": {"version": old["version"], "captured_at": old["captured_at"].isoformat(),
+                 "capture_id": old["capture_id"]},
+        "to": {"version": new["version"], "captured_at": new["captured_at"].isoformat(),
+               "capture_id": new["capture_id"]},
+        "fields": changed_fields(_fields(old, kind), _fields(new, kind)),
+        "text": word_diff(old_text, new_text),
+        "text_changed": old_text != new_text,
     }
 
 

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from kronika import __version__
 from kronika.custody import log as custody_log
@@ -58,13 +58,10 @@ class Subject:
 def find_subject(session, url: str) -> Subject | None:
     """URL (or t.me/CHANNEL/ID) -> the article or post and the ids of every capture that shows it.
 
-    The one place this module turns what a user typed into rows: kronika.lookup (issue 23)
-    replaces it at merge."""
-    from kronika.browse import find_article, find_post
-    from kronika.storage.warc.retrieve import url_keys
+    What the user typed is read by kronika.lookup, the URL rule of every command."""
+    from kronika import lookup
 
-    typed = url if "://" in url else f"https://{url}"
-    post = find_post(session, typed) if "t.me/" in typed else None
+    post = lookup.find_post(session, url) if lookup.telegram_post_id(url) else None
     if post is not None:
         versions = list(session.scalars(select(TelegramPostVersion).where(TelegramPostVersion.post_id == post.id)
                                         .order_by(TelegramPostVersion.id)))
@@ -77,18 +74,17 @@ def find_subject(session, url: str) -> Subject | None:
         return Subject("post", post.url, f"t.me/{post.channel}/{post.post_id}", ids,
                        [{"id": v.id, "captured_at": captured.get(v.capture_id), "capture_id": v.capture_id,
                          "title": None, "text": v.text, "table": "telegram_post_versions"} for v in versions])
-    article = find_article(session, url)
+    article = lookup.find_article(session, url)
     if article is not None:
         versions = list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id)
                                         .order_by(ArticleVersion.captured_at, ArticleVersion.id)))
-        _, key = url_keys(article.url)
-        ids = set(session.scalars(select(Capture.id).where(or_(Capture.url == article.url, Capture.surt == key))))
+        ids = {capture.id for capture, _ in lookup.captures(session, article.url)}
         ids |= {v.capture_id for v in versions}
         return Subject("article", article.url, article.title or article.url, ids,
                        [{"id": v.id, "captured_at": v.captured_at, "capture_id": v.capture_id, "title": v.title,
                          "text": v.text, "table": "article_versions"} for v in versions])
-    given, key = url_keys(url)
-    ids = set(session.scalars(select(Capture.id).where(or_(Capture.url == given, Capture.surt == key))))
+    given = lookup.with_scheme(url)
+    ids = {capture.id for capture, _ in lookup.captures(session, url)}
     return Subject("page", given, given, ids) if ids else None
 
 

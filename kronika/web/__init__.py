@@ -314,6 +314,29 @@ class WebView:
                          source=source, updated=newest_run)
         return Response(body, media_type=MEDIA_TYPE)
 
+    def find(self, request: Request) -> Response:
+        """/find?url=U: the article's or post's page for a URL in any of its forms (kronika.lookup),
+        else the newest capture of that page."""
+        from starlette.responses import RedirectResponse
+
+        from kronika import lookup
+
+        url = request.query_params.get("url", "").strip()
+        if not url:
+            raise HTTPException(400, "give the URL to find: /find?url=https://…")
+        with self.session() as session:
+            found = lookup.find(session, url)
+            if isinstance(found, Article):
+                target = f"/articles/{found.id}"
+            elif found is not None:
+                target = f"/posts/{found.id}"
+            else:
+                newest = lookup.closest_capture(session, url, None)
+                target = f"/capture/{newest[0].id}" if newest else None
+        if target is None:
+            raise HTTPException(404, f"nothing stored for {url}")
+        return RedirectResponse(target, status_code=303)
+
     def stylesheet(self, request: Request) -> Response:
         css = resources.files("kronika.web").joinpath("templates/style.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
@@ -339,6 +362,7 @@ def create_app(env: Environment | None = None, replay_url: str | None = None, pe
         Route("/changes/{source}.atom", view.changes_feed, methods=["GET"]),
         Route("/capture/{capture_id:int}", view.capture, methods=["GET"]),
         Route("/capture/{capture_id:int}/body", view.capture_body, methods=["GET"]),
+        Route("/find", view.find, methods=["GET"]),
         Route("/style.css", view.stylesheet, methods=["GET"]),
     ]
     @asynccontextmanager

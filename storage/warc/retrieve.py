@@ -1,24 +1,19 @@
-"""Find the capture of a URL closest to a moment, and read it back (a revisit's payload from its original).
+"""Read a capture back from the archive (a revisit's payload from its original).
 
-URLs match exactly or by SURT key, so `https://WWW.example.org:443/a?b=1&a=2` finds
-`https://example.org/a?a=2&b=1`; a SURT key itself (`org,example)/a`) is accepted too.
+Which capture a URL names is decided by kronika.lookup, the one URL rule of every command.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.cdxj import urlkey
 from kronika.storage.warc.paths import archive_path
 from kronika.storage.warc.reader import StoredResponse, read_response
-
-_SURT_FORM = re.compile(r"^[a-z0-9-]+(,[a-z0-9-]+)*(:\d+)?\)")
 
 
 def parse_when(text: str) -> datetime:
@@ -34,13 +29,6 @@ def parse_when(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def url_keys(url: str) -> tuple[str, str]:
-    """(the URL as given, its SURT key); a SURT key given as the URL is its own key."""
-    if _SURT_FORM.match(url):
-        return url, url
-    return url, urlkey(url)
-
-
 @dataclass
 class Retrieved:
     capture: dict  # the capture asked for (url, captured_at, record_type, status, file, offset, ...)
@@ -53,17 +41,6 @@ def _as_dict(capture: Capture, path: str) -> dict:
             "status": capture.status, "mime": capture.mime, "payload_digest": capture.payload_digest,
             "warc_file": path, "offset": capture.offset, "length": capture.length,
             "record_id": capture.record_id, "crawl_run_id": capture.crawl_run_id}
-
-
-def closest_capture(session, url: str, at: datetime | None) -> tuple[Capture, str] | None:
-    given, key = url_keys(url)
-    rows = session.execute(select(Capture, WarcFile.path).join(WarcFile, Capture.warc_file_id == WarcFile.id)
-                           .where(or_(Capture.url == given, Capture.surt == key))).all()
-    if not rows:
-        return None
-    if at is None:  # the newest
-        return max(rows, key=lambda row: (row[0].captured_at, row[0].id))
-    return min(rows, key=lambda row: (abs((row[0].captured_at - at).total_seconds()), -row[0].id))
 
 
 def first_response_like(session, revisit: Capture) -> Capture | None:
@@ -97,14 +74,11 @@ def original_of(session, revisit: Capture) -> tuple[Capture, str] | None:
     return min(rows, key=distance)
 
 
-def retrieve(database_url: str, archive_dir: Path, url: str, at: datetime | None = None) -> Retrieved | None:
-    engine = open_database(database_url)
-    with unit_of_work(engine) as session:
-        found = closest_capture(session, url, at)
-        if found is None:
-            return None
-        capture, path = found
-        original = original_of(session, capture) if capture.record_type == "revisit" else None
+def read_capture(session, archive_dir: Path, capture: Capture, path: str) -> Retrieved:
+    """A capture's record read back from the archive; a revisit's body from the original it refers to.
+
+    Which capture a URL names is kronika.lookup's question; this only reads."""
+    original = original_of(session, capture) if capture.record_type == "revisit" else None
     response = read_response(archive_path(archive_dir, path), capture.offset)
     payload_from = None
     if original is not None:

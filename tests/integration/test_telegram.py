@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from kronika.report import capture_history
+from kronika.lookup import capture_history
 from kronika.settings import load_config
 from kronika.steps.crawl import CrawlFailed, telegram_stop_at
 from kronika.steps.extract import extract
@@ -158,10 +158,11 @@ def test_two_crawls_capture_edits_deletions_views_and_every_kind_of_post(any_env
         assert {(status, mime) for _, _, status, mime in media} == {(200, "image/png")}
 
     # history of a post: every channel-page capture that showed it, and the one that showed it missing
-    edited = capture_history(any_env, "https://t.me/zarichna_ova/4117")
+    with unit_of_work(engine) as session:
+        edited = capture_history(session, "https://t.me/zarichna_ova/4117")
+        gone = capture_history(session, "https://t.me/zarichna_ova/4126")
     assert [(r["event"], r["new_version"], r["crawl_run_id"]) for r in edited] == [
         ("seen", True, first.crawl.run_id), ("seen", True, second.crawl.run_id)]
-    gone = capture_history(any_env, "https://t.me/zarichna_ova/4126")
     assert [(r["event"], r["views"], r["crawl_run_id"]) for r in gone] == [
         ("seen", 27_000, first.crawl.run_id), ("missing (deleted)", None, second.crawl.run_id)]
 

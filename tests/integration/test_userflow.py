@@ -128,3 +128,77 @@ def test_the_web_view_answers_404_for_an_unknown_source_or_channel(crawled):
         assert response.status_code == 404 and "zarichna_ova" in response.text
         assert client.get("/channels/ZARICHNA_OVA").status_code == 200  # Telegram names ignore case
         assert client.get("/runs?source=riverside-herald").status_code == 200
+
+
+def _article_and_post(env) -> tuple[str, str]:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from kronika.storage.db.models import Article, ArticleVersion, TelegramPost
+    from kronika.storage.db.readonly import read_only_engine
+
+    engine = read_only_engine(env.database_url)
+    with Session(engine) as session:
+        article = session.scalars(select(Article).join(ArticleVersion).group_by(Article.id)
+                                  .order_by(func.count(ArticleVersion.id).desc(), Article.id).limit(1)).one()
+        post = session.scalars(select(TelegramPost).order_by(TelegramPost.post_id).limit(1)).one()
+        urls = article.url, post.url
+    engine.dispose()
+    return urls
+
+
+def _forms_of(url: str) -> list[str]:
+    """How people copy an article's URL: https, www., a trailing slash, a fragment, tracking tags, no scheme."""
+    rest = url.split("://", 1)[1]
+    return [url, "https://" + rest, "https://www." + rest, url + "/", url + "#comments",
+            url + "?utm_source=tw&utm_medium=social", rest]
+
+
+def _post_forms(url: str) -> list[str]:
+    channel, number = url.rstrip("/").split("/")[-2:]
+    return [url, f"https://t.me/s/{channel}/{number}", f"t.me/{channel}/{number}",
+            f"https://telegram.me/{channel}/{number}/", f"https://t.me/{channel.upper()}/{number}?single"]
+
+
+def test_every_form_of_a_url_finds_the_same_thing_in_every_command(crawled):
+    from click.testing import CliRunner
+    from starlette.testclient import TestClient
+
+    from kronika.cli import main
+    from kronika.web import create_app
+
+    article_url, post_url = _article_and_post(crawled)
+    runner = CliRunner(env=crawled_env(crawled))  # in-process: dozens of lookups, one import
+
+    def run(*args: str) -> dict:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+        return json.loads(result.stdout)
+
+    def answers(url: str, kind: str) -> dict:
+        history, diff, timeline = run("history", url, "--json"), run("diff", url, "--json"), run("timeline", url, "--json")
+        result = {"history": [row["capture_id"] for row in history], "diff": diff["url"],
+                  "timeline": timeline[kind]["url"]}
+        if kind == "article":
+            result["get"] = run("get", url, "--json")["capture"]["record_id"]
+        return result
+
+    with TestClient(create_app(crawled)) as client:
+        for kind, forms in (("article", _forms_of(article_url)), ("post", _post_forms(post_url))):
+            expected = answers(forms[0], kind)
+            assert expected["history"] and expected["diff"] == expected["timeline"]
+            page = client.get("/find", params={"url": forms[0]}, follow_redirects=False).headers["location"]
+            assert page.startswith("/articles/" if kind == "article" else "/posts/")
+            for form in forms[1:]:
+                assert answers(form, kind) == expected, form
+                found = client.get("/find", params={"url": form}, follow_redirects=False)
+                assert found.status_code == 303 and found.headers["location"] == page, form
+        assert client.get("/find", params={"url": "https://nowhere.example/x"}).status_code == 404
+        assert client.get("/find").status_code == 400
+
+
+def test_a_url_that_was_never_captured_is_a_one_line_error_in_every_command(crawled):
+    env = crawled_env(crawled)
+    for command in (["history"], ["get"], ["diff"], ["timeline"]):
+        line = one_line_error(kronika(*command, "https://nowhere.example/x", env=env))
+        assert "https://nowhere.example/x" in line

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kronika.storage.warc.cdxj import index_records
-from kronika.storage.warc.retrieve import parse_when, url_keys
+from kronika.storage.warc.retrieve import parse_when
 from kronika.storage.warc.verify import digest_matches, verify_file
 from kronika.storage.warc.writer import RollingWarcWriter, payload_digest
 from tests.unit.test_warc_writer import exchange
@@ -98,6 +98,3 @@ def test_bad_time_is_a_clear_error():
         parse_when("yesterday")
 
 
-def test_surt_forms_share_a_key():
-    assert url_keys("http://WWW.Example.org:80/a?b=1&a=2")[1] == url_keys("http://example.org/a?a=2&b=1")[1]
-    assert url_keys("org,example)/a?a=2&b=1") == ("org,example)/a?a=2&b=1", "org,example)/a?a=2&b=1")
