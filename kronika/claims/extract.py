@@ -296,6 +296,9 @@ def _counts_people_or_weapons(tokens, figure, categories, lang) -> bool:
             skipped, j = skipped + 1, j + 1
             continue
         if lang == "en":
+            # "74 were shot down": after an auxiliary comes the verb of what happened to them
+            if skipped and tokens[j - 1].lower in ("were", "was", "are", "is", "have", "has", "had", "been", "be"):
+                return True
             if tokens[j].text[:1].isupper() or word in ("of",):
                 skipped, j = skipped + 1, j + 1
                 continue

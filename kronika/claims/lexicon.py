@@ -147,17 +147,21 @@ _ENGLISH_PEOPLE = set(
     "resident soldiers soldier servicemen serviceman troops police officers officer rescuers rescuer "
     "firefighters medics workers worker employees passengers miners others adults adult teenagers "
     "teenager minors pensioners journalists volunteers citizens fighters prisoners hostages patients "
-    "victims bodies babies infants students pupils boys girls boy girl crew sailors pilots".split()
+    "victims bodies babies infants students pupils boys girls boy girl crew sailors pilots passers-by "
+    "passersby bystanders suspects protesters demonstrators activists migrants refugees fishermen tourists "
+    "guards policemen servicemembers marines sailors staff relatives".split()
 )
 _PEOPLE_STEMS = {
     "uk": re.compile(r"^(?:люд|осіб|особ|чолов|жінк|жінок|дит|діт|мешкан|цивільн|мирн|військов|бійц|бійців|"
                      r"поліцейськ|правоохорон|рятувальн|медик|лікар|пасажир|працівник|гірник|шахтар|підліт|"
                      r"дорослих|дорослі|пенсіонер|журналіст|волонтер|громадян|хлопч|дівч|немовл|студент|школяр|"
-                     r"учн|енергетик|вояк|полонен|заручник|пацієнт|окупант|росіян|українц)"),
+                     r"учн|енергетик|вояк|полонен|заручник|пацієнт|окупант|росіян|українц|перехож|підозрюван|"
+                     r"протестувальник|активіст|мігрант|біженц|рибалк|турист|охоронц|родич)"),
     "ru": re.compile(r"^(?:человек|люд|лиц|жител|дет|ребен|ребён|мужчин|женщин|мирн|гражданск|военн|"
                      r"военнослужащ|боец|бойц|сотрудник|спасател|полицейск|пассажир|работник|горняк|шахтер|"
                      r"шахтёр|подрост|взросл|пенсионер|журналист|волонтер|волонтёр|граждан|мальчик|девоч|"
-                     r"младен|студент|школьник|медик|врач|пленн|заложник|пациент|украинц|россиян)"),
+                     r"младен|студент|школьник|медик|врач|пленн|заложник|пациент|украинц|россиян|прохож|подозреваем|"
+                     r"протестующ|активист|мигрант|беженц|рыбак|турист|охранник|родственник)"),
 }
 
 
@@ -172,7 +176,8 @@ _ENGLISH_BRIDGE = set(
     "were was are is have has had been be more other others further additional another of the "
     "local ukrainian russian civilian elderly young foreign more people's including among to from in at on "
     "by as who that so since after before during overnight yesterday today according and or with while "
-    "when where remain remained remains still now also reportedly".split()
+    "when where remain remained remains still now also reportedly some over near across into inside outside "
+    "above around".split()
 )
 _SLAVIC_BRIDGE = set("ще ещё еще були було був була є буде будуть был были было была из з із зі у в на до від "
                      "після під за через о об с со от по при для".split())
@@ -245,19 +250,21 @@ CHANGE_BEFORE_DO = re.compile(r"^(?:зрос|збільш|виросл|сягн|
 # One person, named by a singular noun: "a 34-year-old man was killed", "загинула жінка", "погиб мужчина".
 _ENGLISH_SINGULAR = set(
     "man woman child boy girl person teenager baby infant resident civilian soldier serviceman driver "
-    "pensioner volunteer journalist policeman officer rescuer firefighter medic worker passenger".split()
+    "pensioner volunteer journalist policeman officer rescuer firefighter medic worker passenger "
+    "grandmother grandfather pensioner student".split()
 )
 _SINGULAR = {
     "uk": re.compile(r"^(?:чоловік|чоловіка|жінка|жінку|дитина|дитину|дитини|хлопчик|хлопчика|дівчинка|"
                      r"дівчинку|дівчина|дівчину|людина|людину|підліток|підлітка|мешканець|мешканця|мешканка|"
                      r"мешканку|пенсіонер|пенсіонера|пенсіонерка|пенсіонерку|водій|водія|немовля|юнак|юнака|"
                      r"військовий|військового|поліцейський|поліцейського|рятувальник|рятувальника|волонтер|"
-                     r"волонтера|цивільний|цивільного)$"),
+                     r"волонтера|цивільний|цивільного|хлопець|хлопця|бабуся|бабусю|бабусі|дідусь|дідуся|онук|онука|"
+                     r"онучка|онучку)$"),
     "ru": re.compile(r"^(?:мужчина|мужчину|женщина|женщину|ребенок|ребёнок|ребенка|ребёнка|мальчик|мальчика|"
                      r"девочка|девочку|девушка|девушку|человек|подросток|подростка|житель|жителя|жительница|"
                      r"жительницу|пенсионер|пенсионера|пенсионерка|пенсионерку|водитель|водителя|"
                      r"военнослужащий|военнослужащего|младенец|младенца|юноша|юношу|полицейский|полицейского|"
-                     r"спасатель|спасателя|мирный житель)$"),
+                     r"спасатель|спасателя|бабушка|бабушку|дедушка|дедушку|парень|парня|внук|внука|внучка|внучку)$"),
 }
 
 

@@ -14,12 +14,12 @@ _PHRASE = r"(?P<speaker>[^,.;:!?\"“”«»()\n—–]+)"
 
 _ENGLISH_VERBS = (r"said|says|reported|reports|told|announced|confirms|confirmed|stated|wrote|posted|"
                   r"added|estimate|estimates|estimated|claimed|claims|tweeted|informed|noted|updated|revised|put|say")
-_UKRAINIAN_VERBS = (r"повідомили|повідомила|повідомив|повідомляє|повідомляють|заявили|заявила|заявив|"
+_UKRAINIAN_VERBS = (r"повідомили|повідомила|повідомив|повідомило|заявило|написало|уточнило|підтвердило|повідомляє|повідомляють|заявили|заявила|заявив|"
                     r"заявляє|написав|написала|написали|зазначив|зазначила|зазначили|сказав|сказала|"
                     r"розповів|розповіла|розповіли|уточнив|уточнила|уточнили|підтвердив|підтвердила|"
                     r"підтвердили|інформує|інформують|поінформував|поінформувала|додав|додала|стверджували|стверджує|"
                     r"стверджують|стверджував|писали|писав|писала|повідомляли|повідомляв|повідомляла")
-_RUSSIAN_VERBS = (r"сообщили|сообщила|сообщил|сообщает|сообщают|заявили|заявила|заявил|заявляет|написал|"
+_RUSSIAN_VERBS = (r"сообщили|сообщила|сообщил|сообщило|заявило|написало|уточнило|подтвердило|сообщает|сообщают|заявили|заявила|заявил|заявляет|написал|"
                   r"написала|написали|рассказал|рассказала|рассказали|уточнил|уточнила|уточнили|сказал|сказала|сказали|"
                   r"утверждали|утверждает|утверждают|писали|писал|писала|сообщали|сообщал|сообщала|"
                   r"подтвердил|подтвердила|подтвердили|информирует|добавил|добавила|отметил|отметила")
@@ -37,6 +37,9 @@ _UNATTRIBUTED = re.compile(
     r"|^(?:попередн|уточнен|останн|офіційн|оновлен|наявн|неофіційн|предварительн|уточнённ|уточненн|"
     r"последн|официальн|обновленн|имеющ|неофициальн)"
 )
+# A text about itself is not a source: "the previous version of this story said".
+_NOT_A_SOURCE = re.compile(r"(?i)\b(?:this|the previous|an earlier|the earlier) (?:story|version|article|post|report|update)\b|"
+                           r"\b(?:story|version|article)$")
 _VERB_AFTER = {
     "en": re.compile(rf"(?i)\b(?P<verb>{_ENGLISH_VERBS})\b"),
     "uk": re.compile(rf"(?i)(?<!\w)(?P<verb>{_UKRAINIAN_VERBS})(?!\w)"),
@@ -61,7 +64,7 @@ def _clean(speaker: str) -> str | None:
     words = speaker.split()
     if not words or len(words) > 12 or any(ch.isdigit() for ch in speaker):
         return None
-    if speaker.lower() in _PRONOUNS or _UNATTRIBUTED.match(speaker):
+    if speaker.lower() in _PRONOUNS or _UNATTRIBUTED.match(speaker) or _NOT_A_SOURCE.search(speaker):
         return None
     return speaker
 
