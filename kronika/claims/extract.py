@@ -218,7 +218,10 @@ def _is_count(tokens: list[numbers.Token], figure: numbers.Figure, lang: str) ->
     before = tokens[figure.first - 1] if figure.first > 0 else None
     after = tokens[figure.last + 1] if figure.last + 1 < len(tokens) else None
     if before is not None:
-        if before.text in ("$", "€", "£", "₴", "№", "#", "+", "/", ":"):
+        if before.text in ("$", "€", "£", "₴", "№", "#", "+", "/"):
+            return False
+        # "18:00" is a time; "Загиблих: 3" is a figure
+        if before.text == ":" and figure.first >= 2 and tokens[figure.first - 2].kind == "num":
             return False
         # "Shahed-136", "Іскандер-М": a model name; "5-7" is a range
         if before.text in ("-", "–") and (figure.first < 2 or tokens[figure.first - 2].kind != "num"):
@@ -339,6 +342,8 @@ def _bind(tokens, figure, categories, blocked, skippable, lang, reach_back) -> t
     cost = 0
     for k in range(figure.first - 1, max(-1, figure.first - 1 - reach_back), -1):
         # "14 were injured; the figure has since risen to 28": a revision may look past a semicolon
+        if tokens[k].text in ("—", "–") and k == figure.first - 1:
+            continue  # "раненых — 7": a dash right before the figure introduces it
         if k in blocked or tokens[k].text in ("—", "–", ")") or (tokens[k].text == ";" and reach_back == _REACH):
             break
         cost += _COMMA_COST if tokens[k].text == "," else 1

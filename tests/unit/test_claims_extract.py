@@ -154,3 +154,9 @@ def test_offsets_stay_true_when_lower_casing_changes_the_length():
     text = "İSTANBUL — 12 people were killed."  # "İ".lower() is two code points
     (claim,) = extract_claims(text)
     assert text[claim.start:claim.end] == "12"
+
+
+def test_telegram_tallies_with_colons_and_dashes():
+    assert _pairs("Загиблих: 3\nПоранених: 12\nГоспіталізовано: 5") == [("killed", 3), ("injured", 12), ("hospitalised", 5)]
+    assert _pairs("Погибших: 2, раненых — 7.") == [("killed", 2), ("injured", 7)]
+    assert _pairs("Станом на 18:00 у лікарнях перебувають 9 осіб.") == [("hospitalised", 9)]
