@@ -162,10 +162,14 @@ def _sentence_claims(sentence: str, offset: int, lang: str) -> list[Claim]:
     categories = lexicon.categories_in(words, lang)
     if not categories:
         return []
-    figures = [f for f in numbers.find_figures(tokens, lang) if _is_count(tokens, f, lang)]
+    every_number = numbers.find_figures(tokens, lang)
+    figures = [f for f in every_number if _is_count(tokens, f, lang)]
     figures, follows = _join_ranges(tokens, figures)
     figures_and_heads = [(f, _counts_people_or_weapons(tokens, f, categories, lang)) for f in figures]
     occupied = {i for f in figures for i in range(f.first, f.last + 1)}
+    # any number, a date or an age too, ends a figure's reach: "three men to 12 years for the attack
+    # that wounded 9" does not bind "three" to "wounded"
+    numbers_at = {i for f in every_number for i in range(f.first, f.last + 1)}
     subsets = [_is_subset(tokens, f, lang) for f in figures]
     subset_tokens = {i for f, sub in zip(figures, subsets) if sub for i in range(f.first, f.last + 1)}
     bound: list[_Bound] = []
@@ -174,8 +178,12 @@ def _sentence_claims(sentence: str, offset: int, lang: str) -> list[Claim]:
             bound.append(_Bound(figure, None, None, subsets[n]))
             continue
         reach_back = _CHANGE_REACH if _after_change(tokens, figure) else _REACH
-        found = _bind(tokens, figure, categories, occupied - subset_tokens if not subsets[n] else occupied,
+        blocked = numbers_at - set(range(figure.first, figure.last + 1))
+        found = _bind(tokens, figure, categories, blocked - subset_tokens if not subsets[n] else blocked,
                       subset_tokens if not subsets[n] else set(), lang, reach_back)
+        # a count of people is never a count of weapons: "the drone factory employs 300 workers"
+        if found and counts == "people" and found[1] in ("drones", "missiles"):
+            found = None
         bound.append(_Bound(figure, found[1] if found else None, found[0] if found else None, subsets[n]))
     # "revised from 14 to 11": the second figure counts what the first counts
     for second, first in follows.items():
@@ -206,7 +214,7 @@ def _sentence_claims(sentence: str, offset: int, lang: str) -> list[Claim]:
     return claims
 
 
-_NOT_COUNT_BEFORE = {"no", "aged", "age", "віці", "возрасте", "article", "part", "section", "paragraph",
+_NOT_COUNT_BEFORE = {"no", "aged", "age", "ages", "віці", "віком", "возрасте", "возрастом", "article", "part", "section", "paragraph",
                      "статті", "статтею", "статья", "статьи", "статье", "частини", "части", "ч", "ст", "п",
                      "вул", "ул", "буд", "д", "кв", "просп", "пр", "flight", "route", "рейс", "number",
                      "номер", "gate", "magnitude", "магнітудою", "магнитудой", "minus", "мінус", "минус",
@@ -286,34 +294,37 @@ def _after_change(tokens, figure) -> bool:
 _NOT_A_NOUN = {"PREP", "CONJ", "PRCL", "VERB", "INFN", "PRTS", "GRND", "ADVB", "NPRO", "PRED", "INTJ"}
 
 
-def _counts_people_or_weapons(tokens, figure, categories, lang) -> bool:
-    """What follows a figure must be what a claim counts: people, a category word, a verb, or nothing."""
+def _counts_people_or_weapons(tokens, figure, categories, lang) -> str | None:
+    """What follows a figure must be what a claim counts: people ('people'), a category word
+    ('category'), a verb or nothing ('open'); None when it counts something else."""
     j, skipped = figure.last + 1, 0
     while j < len(tokens) and tokens[j].kind == "word" and skipped < 3:
         word = tokens[j].lower
-        if j in categories or lexicon.is_people(word, lang):
-            return True
+        if j in categories:
+            return "category"
+        if lexicon.is_people(word, lang):
+            return "people"
         if lexicon.is_not_count(word, lang):
-            return False
+            return None
         if lexicon.is_bridge(word, lang):
             skipped, j = skipped + 1, j + 1
             continue
         if lang == "en":
             # "74 were shot down": after an auxiliary comes the verb of what happened to them
             if skipped and tokens[j - 1].lower in ("were", "was", "are", "is", "have", "has", "had", "been", "be"):
-                return True
+                return "open"
             if tokens[j].text[:1].isupper() or word in ("of",):
                 skipped, j = skipped + 1, j + 1
                 continue
-            return False
+            return None
         pos = numbers.parts_of_speech(word, lang)
         if pos & _NOT_A_NOUN:
-            return True
+            return "open"
         if pos & {"ADJF", "PRTF", "NUMR", "ADJS"}:
             skipped, j = skipped + 1, j + 1
             continue
-        return "NOUN" not in pos
-    return True
+        return None if "NOUN" in pos else "open"
+    return "open"
 
 
 def _bind(tokens, figure, categories, blocked, skippable, lang, reach_back) -> tuple[int, str] | None:

@@ -34,7 +34,7 @@ _STEMS = {
         ("hospitalised", r"госпіталіз"),
         ("missing", r"зник|безвіст"),
         ("evacuated", r"евакуйов|евакуюва"),
-        ("detained", r"затрима|заарешт"),
+        ("detained", r"затрима(?!нн)|заарешт"),
         ("drones", r"дрон|безпілотн|бпла|шахед"),
         ("missiles", r"ракет(?!н)"),
     ],
@@ -44,7 +44,7 @@ _STEMS = {
         ("hospitalised", r"госпитализ"),
         ("missing", r"пропал|пропавш"),
         ("evacuated", r"эвакуир"),
-        ("detained", r"задержа|арестов"),
+        ("detained", r"задержа(?!ни)|арестов"),
         ("drones", r"дрон|беспилот|бпла|шахед"),
         ("missiles", r"ракет(?!н)"),
     ],
@@ -84,7 +84,7 @@ _PREFILTER_STEMS = [
     "hurt", "hospital", "admitted", "missing", "unaccounted", "rubble", "evacuat", "detain", "arrest", "drone",
     "uav", "shahed", "missile", "rocket", "лікарн", "госпітал", "больниц", "госпитал", "стационар", "завал",
     "тіло", "тіла", "тело", "тела",
-] + [stem for pairs in _STEMS.values() for _, stems in pairs for stem in stems.replace("(?!н)", "").split("|")
+] + [stem for pairs in _STEMS.values() for _, stems in pairs for stem in re.sub(r"\(\?!\w+\)", "", stems).split("|")
      if stem not in ("тіл", "тел")]
 # Any category word in any language, as the start of a lower-cased word: the cheap pre-filter a
 # text must pass before anything else runs (a superset: "tolerance" passes for "toll", which costs little).
