@@ -150,6 +150,9 @@ def _word_parts(token: Token, lang: str) -> list[int] | None:
     return values
 
 
+_THOUSANDS = frozenset(("тис", "тисяч", "тисячі", "тисячу", "тыс", "тысяч", "тысячи", "тысячу", "thousand"))
+
+
 def find_figures(tokens: list[Token], lang: str) -> list[Figure]:
     """Every number in the tokens, number words joined into one figure ("three hundred and two")."""
     figures: list[Figure] = []
@@ -158,10 +161,17 @@ def find_figures(tokens: list[Token], lang: str) -> list[Figure]:
         token = tokens[i]
         if token.kind == "num":
             value = digits_value(token, lang)
+            following = tokens[i + 1].lower if i + 1 < len(tokens) else ""
+            if value is None and following in _THOUSANDS:  # "1,5 тис.", "2.5 thousand"
+                fraction = float(token.text.replace(",", ".")) * 1000
+                if fraction.is_integer():
+                    figures.append(Figure(i, i + 1, int(fraction)))
+                    i += 2
+                    continue
             if value is not None:
                 last = i
                 # "2 тис.", "1 200 thousand" -> multiply
-                if i + 1 < len(tokens) and tokens[i + 1].lower in ("тис", "тисяч", "тисячі", "тыс", "тысяч", "тысячи", "thousand"):
+                if following in _THOUSANDS:
                     value *= 1000
                     last = i + 1
                 figures.append(Figure(i, last, value))

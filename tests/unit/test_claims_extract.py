@@ -160,3 +160,9 @@ def test_telegram_tallies_with_colons_and_dashes():
     assert _pairs("Загиблих: 3\nПоранених: 12\nГоспіталізовано: 5") == [("killed", 3), ("injured", 12), ("hospitalised", 5)]
     assert _pairs("Погибших: 2, раненых — 7.") == [("killed", 2), ("injured", 7)]
     assert _pairs("Станом на 18:00 у лікарнях перебувають 9 осіб.") == [("hospitalised", 9)]
+
+
+def test_thousands_written_as_a_decimal_and_a_word():
+    assert _pairs("Евакуйовано 1,5 тис. людей.") == [("evacuated", 1500)]
+    assert _pairs("About 2.5 thousand people were evacuated.") == [("evacuated", 2500)]
+    assert _pairs("Загинули 3,5 людини.") == []  # a decimal is no count
