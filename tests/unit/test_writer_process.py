@@ -7,11 +7,11 @@ import errno
 import gzip
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -162,34 +162,43 @@ def test_a_crawler_gone_without_closing_leaves_whole_records_for_repair(tmp_path
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_writer_process_dies_with_its_crawler(tmp_path):
-    """A killed crawler's writer must not go on appending to a file the next crawl repairs."""
+    """A killed crawler's writer must not go on appending to a file the next crawl repairs.
+
+    The test, not the crawler, holds the crawler's end of the channel: the crawler's death closes
+    nothing the writer reads, so only the death signal can end the writer. A write answered proves
+    the writer is serving (its death signal set) before the crawler is killed; a pidfd tells when
+    it has stopped running (a zombie has: init may reap it late, or never in a container)."""
+    ours, theirs = socket.socketpair()
     script = (
-        "import socket, subprocess, sys, time\n"
-        "ours, theirs = socket.socketpair()\n"
-        "child = subprocess.Popen([sys.executable, '-m', 'kronika.storage.warc.writer_process', str(theirs.fileno()),"
-        " str(__import__('os').getpid()), sys.argv[1]], pass_fds=[theirs.fileno()])\n"
+        "import subprocess, sys, time\n"
+        "fd = int(sys.argv[2])\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'kronika.storage.warc.writer_process', str(fd),"
+        " str(__import__('os').getpid()), sys.argv[1]], pass_fds=[fd])\n"
         "print(child.pid, flush=True)\n"
-        "time.sleep(60)\n")
+        "time.sleep(600)\n")
     config = json.dumps({"directory": str(tmp_path), "prefix": "p", "warcinfo": {}, "max_size": 1000000,
                          "secret_names": []})
-    crawler = subprocess.Popen([sys.executable, "-c", script, config], stdout=subprocess.PIPE, text=True)
+    crawler = subprocess.Popen([sys.executable, "-c", script, config, str(theirs.fileno())],
+                               stdout=subprocess.PIPE, text=True, pass_fds=[theirs.fileno()])
+    theirs.close()
     writer_pid = int(crawler.stdout.readline())
-    time.sleep(0.5)  # the writer has started and set its death signal
-    os.kill(writer_pid, 0)  # alive
-    crawler.kill()
-    crawler.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(writer_pid, 0)
-        except ProcessLookupError:
-            break
-        # a zombie until reaped by init: gone for our purpose once it no longer runs
-        if _state(writer_pid) == "Z":
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("the writer process outlived its crawler")
+    writer = os.pidfd_open(writer_pid)
+    try:
+        ours.sendall(write_request(fetched(), None, None))
+        answer = _read_frame(ours.makefile("rb"))
+        assert answer is not None and answer[0] == "ok", answer  # serving: past its prctl
+        assert _state(writer_pid) not in ("Z", "gone")
+        crawler.kill()
+        crawler.wait()
+        # the pidfd turns readable when the process stops running (exited or killed, zombie or reaped)
+        assert select.select([writer], [], [], 60)[0], "the writer process outlived its crawler"
+        assert _state(writer_pid) in ("Z", "X", "gone")
+    finally:
+        os.close(writer)
+        ours.close()
+        if crawler.poll() is None:
+            crawler.kill()
+            crawler.wait()
 
 
 def _state(pid: int) -> str:
