@@ -240,8 +240,8 @@ def replay(port: int, bind: str) -> None:
     Point `kronika serve --replay-url` at the address it prints to link every capture to it.
 
     \b
-    Example: kronika replay --port 8080, then open
-    http://127.0.0.1:8080/all/2026/http://mirror.kronika.test/herald/rss.xml
+    Example: kronika replay --port 8080
+    then open http://127.0.0.1:8080/all/2026/http://mirror.kronika.test/herald/rss.xml
     """
     from kronika.storage.warc import replay as pywb
 

@@ -30,7 +30,10 @@ from kronika.cli.base import (
 
 @main.group()
 def claims() -> None:
-    """Numeric claims (killed, injured, drones, ...): who said which figure, and how it changed."""
+    """Numeric claims (killed, injured, drones, ...): who said which figure, and how it changed.
+
+    Example: kronika claims timeline --category killed
+    """
 
 
 def paragraphs(text: str) -> list[tuple[int, str]]:

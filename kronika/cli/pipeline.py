@@ -297,6 +297,7 @@ def db_upgrade() -> None:
 
     Read-only commands (export, timeline, plot, serve) never migrate: they ask for this instead.
 
+    \b
     Example: KRONIKA_DATABASE_URL=postgresql+psycopg://kronika@db/kronika kronika db upgrade
     """
     from kronika.storage.db.engine import current_revisions, make_engine, upgrade
@@ -335,6 +336,8 @@ def demo(as_json: bool) -> None:
 
     Starts the mirror on a free loopback port, runs the DAG of every source in config/demo.yaml
     with Airflow's dag.test() (AIRFLOW_HOME under data/), and prints what was stored.
+
+    Example: kronika demo && kronika status
     """
     from kronika.demo import run_demo
 
