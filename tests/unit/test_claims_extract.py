@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kronika.claims import Claim, extract_claims
 
@@ -166,3 +168,18 @@ def test_thousands_written_as_a_decimal_and_a_word():
     assert _pairs("Евакуйовано 1,5 тис. людей.") == [("evacuated", 1500)]
     assert _pairs("About 2.5 thousand people were evacuated.") == [("evacuated", 2500)]
     assert _pairs("Загинули 3,5 людини.") == []  # a decimal is no count
+
+
+_PIECES = ["At", "least", "27", "people", "were", "killed", "загинули", "п'ятеро", "людей", "погибли", "человек",
+           "including", "серед", "них", "з", "до", "from", "to", "1 200", "1,5", "тис.", "-", "—", ":", ";", ",",
+           ".", "\n", "\n\n", "’", "№", "İ", "²", "١٢", "a", "man", "drones", "ракет", "said", "повідомили",
+           "according", "за", "словами", "ДСНС", "(", ")", "«", "»", "\u00a0", "18:00", "34-year-old", "5-7"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.sampled_from([None, "en", "uk", "ru"]))
+def test_any_text_gives_claims_whose_spans_lie_in_it(pieces, lang):
+    text = " ".join(pieces)
+    for claim in extract_claims(text, lang):
+        assert 0 <= claim.start < claim.end <= len(text)
+        assert claim.sentence and text[claim.start:claim.end].strip()
