@@ -9,7 +9,7 @@ claims (kronika.claims.speakers). Rules and limits: docs/claims.md, "How claims 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kronika.claims import lexicon, numbers, speakers
 
@@ -133,10 +133,18 @@ def extract_claims(text: str, lang: str | None = None) -> list[Claim]:
     for paragraph in text.split("\n"):
         paragraph_lower = lower[paragraph_start:paragraph_start + len(paragraph)]
         if _is_candidate(paragraph_lower):
-            for start, end in split_sentences(paragraph):
-                if _is_candidate(paragraph_lower[start:end]):
-                    lang = lang or guess_language(text)
-                    claims.extend(_sentence_claims(paragraph[start:end], paragraph_start + start, lang))
+            sentences = split_sentences(paragraph)
+            for n, (start, end) in enumerate(sentences):
+                if not _is_candidate(paragraph_lower[start:end]):
+                    continue
+                lang = lang or guess_language(text)
+                found = _sentence_claims(paragraph[start:end], paragraph_start + start, lang)
+                # "... загинули 5 людей. Про це повідомила ОВА.": the next sentence names the speaker
+                if found and found[0].speaker is None and n + 1 < len(sentences):
+                    speaker = speakers.attribution_only(paragraph[slice(*sentences[n + 1])], lang)
+                    if speaker:
+                        found = [replace(claim, speaker=speaker) for claim in found]
+                claims.extend(found)
         paragraph_start += len(paragraph) + 1
     return claims
 

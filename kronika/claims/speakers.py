@@ -69,6 +69,28 @@ def _clean(speaker: str) -> str | None:
     return speaker
 
 
+# A sentence that only attributes what came before: "Про це повідомила ОВА.", "Об этом сообщил
+# губернатор.", "This was reported by the regional administration."
+_ATTRIBUTION_ONLY = {
+    "uk": re.compile(r"(?i)^\s*(?:про це|як)\s+(?:[^\s,.]+\s+){0,3}?(?:" + _UKRAINIAN_VERBS + r")\s+(?:(?:в|у)\s+)?"
+                     + _PHRASE + r"[.!]?\s*$"),
+    "ru": re.compile(r"(?i)^\s*(?:об этом|как)\s+(?:[^\s,.]+\s+){0,3}?(?:" + _RUSSIAN_VERBS + r")\s+(?:(?:в|во)\s+)?"
+                     + _PHRASE + r"[.!]?\s*$"),
+    "en": re.compile(r"(?i)^\s*(?:this|that|it) (?:was|has been) (?:reported|announced|stated|confirmed|said) by\s+"
+                     + _PHRASE + r"[.!]?\s*$"),
+}
+
+
+def attribution_only(sentence: str, lang: str) -> str | None:
+    """The speaker named by a sentence that does nothing but attribute the one before it, or None."""
+    match = _ATTRIBUTION_ONLY[lang].match(sentence)
+    if not match:
+        return None
+    speaker = match.group("speaker").strip()
+    speaker = re.sub(r"(?i)\s+(?:on|in|у|в|на)\s+(?:telegram|телеграм\w*|facebook|фейсбуці|x)\b.*$", "", speaker)
+    return _clean(speaker)
+
+
 def find_speaker(sentence: str, lang: str) -> str | None:
     """The attributed source of a sentence's figures, as written, or None."""
     match = _ACCORDING[lang].search(sentence)

@@ -183,3 +183,14 @@ def test_any_text_gives_claims_whose_spans_lie_in_it(pieces, lang):
     for claim in extract_claims(text, lang):
         assert 0 <= claim.start < claim.end <= len(text)
         assert claim.sentence and text[claim.start:claim.end].strip()
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("Унаслідок удару загинули 5 людей. Про це повідомила Сумська ОВА.", "Сумська ОВА"),
+    ("Загинули 5 людей. Про це в Telegram повідомив начальник ОВА Іван Федоров.", "начальник ОВА Іван Федоров"),
+    ("Погибли 3 человека. Об этом сообщил губернатор.", "губернатор"),
+    ("Two people were killed. This was reported by the regional administration.", "the regional administration"),
+    ("Two people were killed.\n\nThis was reported by the regional administration.", None),  # another paragraph
+])
+def test_a_following_sentence_that_only_attributes_names_the_speaker(text, speaker):
+    assert {c.speaker for c in extract_claims(text)} == {speaker}
