@@ -87,7 +87,6 @@ def index(source: str | None, as_json: bool) -> None:
     Example: kronika index --source riverside-herald
     """
     from kronika.names import check_archive_source
-    from kronika.settings import Environment
     from kronika.steps.index import index as index_step
 
     check_archive_source(environment(), source)
@@ -113,7 +112,6 @@ def extract(all_files: bool, source: str | None, workers: int, as_json: bool) ->
     Example: kronika extract --all --workers 4    (rebuild the tables from the archive alone)
     """
     from kronika.names import check_archive_source
-    from kronika.settings import Environment
     from kronika.steps.extract import extract as extract_step
 
     check_archive_source(environment(), source)
