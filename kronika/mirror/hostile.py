@@ -15,7 +15,6 @@ crawls all of it and checks each case. Nothing here is real: /etc/passwd is name
 from __future__ import annotations
 
 import collections
-import html
 import json
 import select
 import socket
@@ -25,6 +24,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+
+from markupsafe import escape
 
 PREFIX = "/hostile/"
 TELEGRAM_CHANNEL = "hostilechan"
@@ -107,7 +108,8 @@ def _wait_for_hangup(handler, seconds: float) -> None:
 # --------------------------------------------------------------------------- page bodies
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    # the templates' rule (markupsafe), as a plain str: these pages are built as bytes, on purpose
+    return str(escape(text))
 
 
 def _sentences(seed: str, n: int) -> list[str]:

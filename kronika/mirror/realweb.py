@@ -17,13 +17,12 @@ tests/integration/test_realweb.py crawls all of it. Everything here is invented.
 from __future__ import annotations
 
 import gzip
-import html
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .hostile import _plain, article_html
+from .hostile import _esc, _plain, article_html
 
 PREFIX = "/realweb/"
 TELEGRAM_PREFIX = "/realweb/tg/s/"
@@ -255,7 +254,7 @@ TG_TIME = "2025-06-03T09:{:02d}:00+00:00"
 
 
 def _tg_post(channel: str, post_id: int, inner: str, text: str | None = None) -> str:
-    text_div = f'<div class="tgme_widget_message_text js-message_text" dir="auto">{html.escape(text)}</div>' \
+    text_div = f'<div class="tgme_widget_message_text js-message_text" dir="auto">{_esc(text)}</div>' \
         if text else ""
     return (f'<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message '
             f'js-widget_message" data-post="{channel}/{post_id}"><div class="tgme_widget_message_bubble">'
@@ -343,7 +342,7 @@ def _serve_corpus(h, relative: str, send) -> None:
     if root != target and root not in target.parents:
         return _plain(h, 404, "text/plain", b"outside the corpus\n", send)
     if target.is_dir():
-        links = "".join(f'<li><a href="{html.escape(p.name)}">{html.escape(p.stem.replace("_", " "))}</a></li>\n'
+        links = "".join(f'<li><a href="{_esc(p.name)}">{_esc(p.stem.replace("_", " "))}</a></li>\n'
                         for p in sorted(target.glob("*.html")))
         body = f"<!DOCTYPE html><html><head><title>Corpus</title></head><body><ul>\n{links}</ul></body></html>\n"
         return _plain(h, 200, "text/html; charset=utf-8", body.encode(), send)
