@@ -38,6 +38,7 @@ def test_numbers_in_digits_and_words_in_three_languages(text, lang, expected):
 def test_ukrainian_number_words_with_either_apostrophe():
     assert _pairs("Загинули п'ятеро людей.") == [("killed", 5)]
     assert _pairs("Загинули п’ятеро людей.") == [("killed", 5)]
+    assert _pairs("Загинули пʼятеро людей, ще девʼятеро поранені.") == [("killed", 5), ("injured", 9)]  # U+02BC
 
 
 def test_a_range_keeps_both_ends():
