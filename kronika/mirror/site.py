@@ -94,7 +94,7 @@ class ExpectedPost:
     hashtags: list[str]
 
 
-class _Paths:
+class Paths:
     """Addresses of pages, for the templates (`paths.herald(slug)`) and for the routing."""
 
     @staticmethod
@@ -109,8 +109,6 @@ class _Paths:
     def vistnyk_page(n: int) -> str:
         return "/vistnyk/" if n == 1 else f"/vistnyk/page/{n}/"
 
-
-PATHS = _Paths()
 
 
 # --------------------------------------------------------------------------- the site
@@ -143,8 +141,8 @@ class MirrorSite:
 
     # ---- addresses
 
-    herald_path = staticmethod(_Paths.herald)
-    vistnyk_path = staticmethod(_Paths.vistnyk)
+    herald_path = staticmethod(Paths.herald)
+    vistnyk_path = staticmethod(Paths.vistnyk)
 
     @property
     def channel_name(self) -> str:
@@ -251,7 +249,7 @@ class MirrorSite:
 
     def _herald_route(self, path: str, base: str) -> Page:
         outlet = self.herald_outlet
-        page = {"outlet": outlet, "paths": PATHS}
+        page = {"outlet": outlet, "paths": Paths}
         if path == "/herald/":
             return _html("herald/listing.html", **page, articles=self.herald, title=outlet.name,
                          heading="Latest news")
@@ -304,7 +302,7 @@ class MirrorSite:
 
     def _vistnyk_route(self, path: str, base: str) -> Page:
         outlet = self.vistnyk_outlet
-        page = {"outlet": outlet, "paths": PATHS}
+        page = {"outlet": outlet, "paths": Paths}
         if path == "/vistnyk/":
             return self._vistnyk_listing(1)
         if path in ("/vistnyk/page/1/", "/vistnyk/page/1"):
@@ -335,7 +333,7 @@ class MirrorSite:
 
     def _vistnyk_listing(self, n: int) -> Page:
         items = self.vistnyk[(n - 1) * VISTNYK_PER_PAGE:n * VISTNYK_PER_PAGE]
-        return _html("vistnyk/listing.html", outlet=self.vistnyk_outlet, paths=PATHS, articles=items,
+        return _html("vistnyk/listing.html", outlet=self.vistnyk_outlet, paths=Paths, articles=items,
                      page=n, last_page=self.vistnyk_pages())
 
     # ---- Telegram web preview
