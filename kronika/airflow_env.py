@@ -28,6 +28,25 @@ def export_dir() -> Path:
     return Path(os.environ.get("KRONIKA_EXPORT_DIR", "data/exports"))
 
 
+def _connection_url(connection) -> str:
+    """An Airflow Connection's URI as SQLAlchemy wants it (psycopg 3 for PostgreSQL)."""
+    database_url = connection.get_uri().replace("postgres://", "postgresql+psycopg://", 1)
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return database_url
+
+
+def with_database_connection(env: Environment, connection_id: str | None) -> Environment:
+    """`env` writing to the database of Airflow Connection `connection_id` (None: `env` as it is)."""
+    if not connection_id:
+        return env
+    from airflow.sdk import Connection
+
+    database_url = _connection_url(Connection.get(connection_id))
+    os.environ["KRONIKA_DATABASE_URL"] = database_url
+    return Environment(database_url=database_url, archive_dir=env.archive_dir, spool_dir=env.spool_dir)
+
+
 def task_environment() -> Environment:
     env = Environment.from_env()
     database_url, archive_dir = env.database_url, env.archive_dir
@@ -36,10 +55,7 @@ def task_environment() -> Environment:
     except ImportError:  # outside Airflow: the environment alone
         return env
     try:
-        connection = Connection.get(DATABASE_CONNECTION)
-        database_url = connection.get_uri().replace("postgres://", "postgresql+psycopg://", 1)
-        if database_url.startswith("postgresql://"):
-            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        database_url = _connection_url(Connection.get(DATABASE_CONNECTION))
     except Exception:  # not defined: keep the environment's
         pass
     try:

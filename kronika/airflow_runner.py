@@ -1,6 +1,7 @@
 """Run DAGs of the `dags/` folder for real with Airflow's `dag.test()`, in this process.
 
-Used by `kronika demo` and the end-to-end tests: `python -m kronika.airflow_runner DAG_ID ...`.
+Used by `kronika demo` and the end-to-end tests: `python -m kronika.airflow_runner [--conf JSON] DAG_ID ...`
+(`--conf`: the run's parameters, e.g. `{"batch_size": 1}` for `kronika_rebuild`).
 The caller sets AIRFLOW_HOME (a folder of its own) and the Kronika environment; this module
 prepares Airflow's metadata database, serializes the DAG folder (Airflow 3 refuses to test a DAG
 that is not serialized) and runs each DAG once. Exit status 0 only if every run succeeded.
@@ -28,7 +29,7 @@ def prepare_environment(airflow_home: Path) -> dict[str, str]:
     }
 
 
-def run_dags(dag_ids: list[str]) -> dict[str, str]:
+def run_dags(dag_ids: list[str], conf: dict | None = None) -> dict[str, str]:
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.utils.db import initdb
@@ -47,13 +48,16 @@ def run_dags(dag_ids: list[str]) -> dict[str, str]:
         dag = bag.get_dag(dag_id)
         if dag is None:
             raise SystemExit(f"no DAG {dag_id!r} in {DAGS_FOLDER} (known: {', '.join(sorted(bag.dag_ids))})")
-        run = dag.test()
+        run = dag.test(run_conf=conf)
         states[dag_id] = str(getattr(run.state, "value", run.state))
     return states
 
 
 def main(argv: list[str]) -> int:
-    states = run_dags(argv)
+    conf = None
+    if argv[:1] == ["--conf"]:
+        conf, argv = json.loads(argv[1]), argv[2:]
+    states = run_dags(argv, conf)
     print(json.dumps(states))
     return 0 if all(state == "success" for state in states.values()) else 1
 

@@ -183,6 +183,12 @@ def extract(env: Environment | None = None, all_files: bool = False, source: str
     return result
 
 
+def extract_file(engine, env: Environment, file_id: int, rules: dict[str, dict[str, str]],
+                 result: ExtractResult) -> None:
+    """One WARC file's records into the database, in one transaction (kronika/steps/rebuild.py's unit)."""
+    _load_file(engine, env, file_id, {}, rules, result, None)
+
+
 def _load_file(engine, env: Environment, file_id: int, parsed: dict[int, tuple[str, object]],
                rules: dict[str, dict[str, str]], result: ExtractResult,
                progress: Callable[[str], None] | None, signatures: dict[int, Signature] | None = None) -> None:

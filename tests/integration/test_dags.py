@@ -90,11 +90,15 @@ def test_dag_shape_follows_the_config(monkeypatch, tmp_path):
 
     dags = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(dags) == {"kronika_riverside-herald", "kronika_zarichna-vistnyk", "kronika_zarichna-ova",
-                         "kronika_exports", "kronika_maintenance"}
+                         "kronika_exports", "kronika_maintenance", "kronika_rebuild"}
+    # the rebuild: plan, the batches mapped over workers, then what spans sources once
+    assert dags["kronika_rebuild"]["edges"] == [["extract_batch", ["finalise"]], ["finalise", []],
+                                                ["plan", ["extract_batch"]]]
+    assert dags["kronika_rebuild"]["schedule"] == "None"
     assert dags["kronika_maintenance"]["edges"] == [["package_yesterday", ["vacuum"]], ["stamp_custody_head", []],
                                                     ["vacuum", []], ["verify", ["package_yesterday"]]]
     for dag_id, dag in dags.items():
-        if dag_id in ("kronika_exports", "kronika_maintenance"):
+        if dag_id in ("kronika_exports", "kronika_maintenance", "kronika_rebuild"):
             continue
         assert dag["edges"] == [["check", []], ["crawl", ["index"]], ["extract", ["check"]], ["index", ["extract"]]]
         assert dag["retries"] >= 1
