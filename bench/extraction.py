@@ -1,6 +1,11 @@
 """Extraction quality: Kronika's chain against bare trafilatura and bare htmldate, same pages.
 
-    .venv/bin/python bench/extraction.py [--json] [--per-page]
+    .venv/bin/python bench/extraction.py [--json] [--per-page] [--split dev|test] [--corpus-only]
+
+Two sets of pages. First our own (below); then the real-world corpus (real news pages from
+other projects' sdists, `make corpus`, labelled in tests/data/extraction_corpus/labels.json and
+split by site): its held-out half ('test', the default) is the figure to report, `--split dev`
+the half to tune on. See docs/extraction.md.
 
 Pages and hand-written ground truth: tests/data/extraction/ (NN-template-slug.html + .json).
 Body text is scored with word-shingle precision, recall and F1 (3-word shingles, lower-cased,
@@ -170,6 +175,31 @@ def _ratio(a: float, b: float) -> str:
 
 
 def main(argv: list[str]) -> int:
+    split = argv[argv.index("--split") + 1] if "--split" in argv else "test"
+    if "--corpus-only" not in argv:
+        _own_pages(argv)
+    if "--json" not in argv:
+        print()
+    return _real_corpus(argv, split)
+
+
+def _real_corpus(argv: list[str], split: str) -> int:
+    # imported here: bench/ is not a package, and this file also runs as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from extraction_support.real_corpus import corpus_present, print_report, run_corpus
+
+    if not corpus_present():
+        print("real-world corpus absent: run `make corpus` to measure on real pages")
+        return 0
+    result = run_corpus(split)
+    if "--json" in argv:
+        print(json.dumps({name: result[name]["summary"] for name in ("kronika", "trafilatura", "htmldate")}, indent=1))
+        return 0
+    print_report(result, per_page="--per-page" in argv)
+    return 0
+
+
+def _own_pages(argv: list[str]) -> int:
     result = run()
     k, t, h = (result[name]["summary"] for name in ("kronika", "trafilatura", "htmldate"))
     if "--json" in argv:

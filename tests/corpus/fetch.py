@@ -44,9 +44,11 @@ SOURCES = (
            (("tests/resources/*.atom", "feeds/trafilatura"), ("tests/resources/*.rss", "feeds/trafilatura"),
             ("tests/resources/sitemap*", "sitemaps/trafilatura"))),
     Source("newspaper4k", "0.9.6", "MIT",
-           "newspaper4k's test pages: news articles and home pages saved from real outlets, with its metadata",
+           "newspaper4k's test pages: news articles and home pages saved from real outlets, with its "
+           "metadata and expected article text (the extraction corpus's pages, tests/data/extraction_corpus)",
            (("tests/data/html/*.html", "articles/newspaper4k"),
-            ("tests/data/metadata/*.json", "articles/newspaper4k-metadata"))),
+            ("tests/data/metadata/*.json", "articles/newspaper4k-metadata"),
+            ("tests/data/txt/*.txt", "articles/newspaper4k-text"))),
     Source("teleglance", "0.1.1", "MIT",
            "teleglance's t.me/s fixtures: a channel page written by its author in Telegram's markup",
            (("tests/fixtures/*.html", "telegram/teleglance"),)),
@@ -85,7 +87,8 @@ def _extract(source: Source, sdist: Path, notes: list[str]) -> int:
 
 
 def main() -> int:
-    if (DATA / "SOURCES.md").exists():
+    folders = {folder for source in SOURCES for _, folder in source.files}
+    if (DATA / "SOURCES.md").exists() and all((DATA / folder).is_dir() for folder in folders):
         print(f"corpus already in {DATA}")
         return 0
     notes = ["# Real-world corpus", "", "Downloaded by `make corpus` from PyPI source distributions; not "
