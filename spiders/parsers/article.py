@@ -566,6 +566,20 @@ def _blocks(container: lxml.html.HtmlElement) -> list[str]:
     return blocks
 
 
+def _loose_text_size(container: lxml.html.HtmlElement) -> int:
+    """Characters of the container's own text outside any paragraph-like block (furniture skipped)."""
+
+    def walk(el: lxml.html.HtmlElement) -> int:
+        size = len((el.text or "").strip())
+        for child in el:
+            if isinstance(child.tag, str) and not _junk(child) and child.tag not in _BLOCK_TAGS:
+                size += walk(child)
+            size += len((child.tail or "").strip())
+        return size
+
+    return walk(container)
+
+
 def _container_text(doc: lxml.html.HtmlElement) -> str | None:
     candidates = doc.xpath("//*[@itemprop='articleBody']") or [
         el for el in doc.iter() if isinstance(el.tag, str) and el.tag not in ("body", "html")
@@ -582,7 +596,10 @@ def _container_text(doc: lxml.html.HtmlElement) -> str | None:
     for inner_size, el, inner_blocks in scored:
         if el is not best and best in el.iterancestors() and inner_size >= 0.6 * size:
             best, blocks = el, inner_blocks
-    if sum(len(b) for b in blocks) < 80:
+    size = sum(len(b) for b in blocks)
+    # a body written as text and <br> rather than paragraphs: the blocks are only its quotes or
+    # subheads, so leave the page to trafilatura, which reads line breaks
+    if size < 80 or _loose_text_size(best) > size:
         return None
     return "\n".join(blocks)
 

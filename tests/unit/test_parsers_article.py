@@ -324,3 +324,15 @@ def test_site_rules_are_validated_in_config():
     for bad in ({"body": "div[[x"}, {"title": "//h1["}, {"timezone": "Mars/Olympus"}, {"colour": "h1"}):
         with pytest.raises(ValidationError):
             NewsSource(**base, extraction=bad)
+
+
+def test_body_written_with_line_breaks_is_not_cut_to_its_quotes():
+    # the article container holds the story as text and <br>, with a pull quote as the only
+    # paragraph-like block: the container strategy would keep just the quote
+    lines = [f"Sentence {i} of the story about the harbour dredging contract and the council vote." for i in range(12)]
+    html = ("<html><head><title>Dredging</title></head><body><h1>Dredging</h1>"
+            "<div class='article-body'><blockquote>We were never told what it would cost, said one member of the harbour committee, not once in two years.</blockquote>"
+            + "<br><br>".join(lines) + "</div></body></html>")
+    record = parse_article_html(html, "https://example.org/a")
+    assert record.provenance["text"] != "container"
+    assert "Sentence 11 of the story" in record.text
