@@ -663,6 +663,20 @@ def _pick(record: ArticleRecord, field: str, sources: list[tuple[str, Any]]) -> 
     return None
 
 
+def _untruncate_title(record: ArticleRecord, layers: list[tuple[str, dict[str, Any]]]) -> None:
+    """A metadata title cut short ("New court files expose Sheldon Adelson's...") gives way to a
+    later strategy's title that it is the start of, usually the page's own <h1>."""
+    title = (record.title or "").rstrip()
+    if not title.endswith(("...", "\u2026")):
+        return
+    stem = title.rstrip(".\u2026").rstrip()
+    for name, found in layers:
+        other = found.get("title")
+        if other and other.startswith(stem) and not other.rstrip().endswith(("...", "\u2026")):
+            record.title, record.provenance["title"] = other, name
+            return
+
+
 def _timezone(rules: Mapping[str, Any] | None) -> tzinfo | None:
     name = (rules or {}).get("timezone")
     if not name:
@@ -706,6 +720,7 @@ def parse_article_html(html: str, url: str, rules: Mapping[str, Any] | None = No
         if winner and field in ("published_at", "modified_at"):
             setattr(record, field + "_raw", by_name[winner].get(field + "_raw"))
 
+    _untruncate_title(record, layers)
     if record.title is None:
         title = _norm(doc.findtext(".//title"))
         if title:

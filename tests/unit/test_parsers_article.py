@@ -336,3 +336,12 @@ def test_body_written_with_line_breaks_is_not_cut_to_its_quotes():
     record = parse_article_html(html, "https://example.org/a")
     assert record.provenance["text"] != "container"
     assert "Sentence 11 of the story" in record.text
+
+
+def test_truncated_metadata_title_gives_way_to_the_headline_it_starts():
+    html = ("<html><head><meta property='og:title' content='Council approves the harbour dredging...'>"
+            "</head><body><h1>Council approves the harbour dredging contract after a long night</h1>"
+            "<p>The vote came at two in the morning.</p></body></html>")
+    record = parse_article_html(html, "https://example.org/a")
+    assert record.title == "Council approves the harbour dredging contract after a long night"
+    assert record.provenance["title"] == "html"
