@@ -580,6 +580,22 @@ def _loose_text_size(container: lxml.html.HtmlElement) -> int:
     return walk(container)
 
 
+_LEAD_CLASS_RE = re.compile(r"(^|[\s_-])(lead|standfirst|intro|dek)([\s_-]|$)")
+
+
+def _lead(container: lxml.html.HtmlElement) -> list[str]:
+    """The lead paragraph a CMS sets just before the body element ("article__lead"): part of the story."""
+    for sibling in container.itersiblings(preceding=True):
+        if not isinstance(sibling.tag, str) or _junk(sibling):
+            continue
+        if _LEAD_CLASS_RE.search(f" {sibling.get('class', '')} {sibling.get('id', '')} ".lower()):
+            text = _norm(sibling.text_content())
+            return [text] if text and 40 <= len(text) <= 800 else []
+        if _norm(sibling.text_content()):
+            return []  # only the element right before the body counts
+    return []
+
+
 def _container_text(doc: lxml.html.HtmlElement) -> str | None:
     candidates = doc.xpath("//*[@itemprop='articleBody']") or [
         el for el in doc.iter() if isinstance(el.tag, str) and el.tag not in ("body", "html")
@@ -596,6 +612,7 @@ def _container_text(doc: lxml.html.HtmlElement) -> str | None:
     for inner_size, el, inner_blocks in scored:
         if el is not best and best in el.iterancestors() and inner_size >= 0.6 * size:
             best, blocks = el, inner_blocks
+    blocks = _lead(best) + blocks
     size = sum(len(b) for b in blocks)
     # a body written as text and <br> rather than paragraphs: the blocks are only its quotes or
     # subheads, so leave the page to trafilatura, which reads line breaks

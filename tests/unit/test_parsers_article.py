@@ -345,3 +345,14 @@ def test_truncated_metadata_title_gives_way_to_the_headline_it_starts():
     record = parse_article_html(html, "https://example.org/a")
     assert record.title == "Council approves the harbour dredging contract after a long night"
     assert record.provenance["title"] == "html"
+
+
+def test_lead_paragraph_just_before_the_body_element_is_part_of_the_story():
+    paragraphs = "".join(f"<p>Paragraph {i} tells how the rescuers searched the slope in the village.</p>"
+                         for i in range(4))
+    html = ("<html><body><article><h1>Landslide</h1>"
+            "<div class='article__lead'>Rescuers found a fifth victim four days after the landslide buried homes.</div>"
+            f"<div class='article__body'>{paragraphs}</div></article></body></html>")
+    record = parse_article_html(html, "https://example.org/a")
+    assert record.provenance["text"] == "container"
+    assert record.text.startswith("Rescuers found a fifth victim")
