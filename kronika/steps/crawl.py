@@ -89,8 +89,6 @@ def publish_closed_files(env: Environment, source_name: str) -> list[str]:
 
 
 def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
-    from scrapy.settings import default_settings
-
     return {
         "USER_AGENT": source.effective_user_agent,
         # AutoThrottle never goes below DOWNLOAD_DELAY; the server's pace can only slow us down
@@ -107,10 +105,17 @@ def scrapy_settings(source: NewsSource | TelegramSource) -> dict:
         # custom KRONIKA_* and dict settings stay out of Scrapy's "Overridden settings" log line
         "KRONIKA_SECRET_HEADERS": sorted(source.headers),
         "KRONIKA_ARCHIVE_SECRETS": source.archive_secrets,
-    } | ({"DEFAULT_REQUEST_HEADERS": {**default_settings.DEFAULT_REQUEST_HEADERS, **source.headers}}
-         if source.headers else {}) | ({"KRONIKA_TELEGRAM_THROTTLE_RETRIES": source.throttle_retries,
+    } | (_request_headers(source.headers) if source.headers else {}) | ({"KRONIKA_TELEGRAM_THROTTLE_RETRIES": source.throttle_retries,
                                         "KRONIKA_TELEGRAM_THROTTLE_DELAY": source.throttle_delay}
                                        if isinstance(source, TelegramSource) else {})
+
+
+def _request_headers(headers: dict[str, str]) -> dict:
+    # Scrapy's defaults are imported only for a source that sets headers: importing Scrapy costs
+    # the crawl command seconds of start-up, and the spider's own process imports it anyway
+    from scrapy.settings import default_settings
+
+    return {"DEFAULT_REQUEST_HEADERS": {**default_settings.DEFAULT_REQUEST_HEADERS, **headers}}
 
 
 def _dedup_map(session, source_name: str) -> dict[str, list[str]]:
@@ -209,7 +214,9 @@ def _spider_job(session, source: NewsSource | TelegramSource, recapture_all: boo
 
 
 def register_source(session, source: NewsSource | TelegramSource) -> None:
-    from kronika.spiders.recorder import REDACTED
+    # from the writer, not the recorder: importing the recorder would load Scrapy and Twisted into
+    # this process (seconds of start-up), where only the spider's own process needs them
+    from kronika.storage.warc.writer import REDACTED
 
     config = source.model_dump(mode="json")
     # the database is no place for credentials: header values and a proxy's user:password

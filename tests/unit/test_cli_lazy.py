@@ -11,6 +11,7 @@ import click
 import kronika.cli
 from kronika.cli.base import main
 from kronika.cli.registry import COMMANDS, command_summaries
+from tests.conftest import ROOT
 
 HEAVY = ("scrapy", "airflow", "sqlalchemy", "pyarrow", "alembic", "twisted", "pydantic")
 
@@ -57,3 +58,18 @@ def test_the_command_list_shows_the_commands_own_help():
     for name, command in main.commands.items():
         stand_in = click.Command(name, help=summaries[name])
         assert stand_in.get_short_help_str(1000) == command.get_short_help_str(1000), name
+
+
+def test_the_crawl_commands_own_process_does_not_load_scrapy():
+    """Scrapy starts in the spider's process only: the `kronika crawl` process around it skips its import."""
+    script = f"""
+import json, sys
+from kronika.settings import load_config
+from kronika.steps.crawl import register_source, scrapy_settings
+source = load_config({str(ROOT / "config" / "demo.yaml")!r}).source("riverside-herald")
+assert not source.headers
+scrapy_settings(source)
+print(json.dumps(sorted({{name.split('.')[0] for name in sys.modules}} & {{"scrapy", "twisted"}})))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
