@@ -654,7 +654,19 @@ def _trafilatura_text(html: str, url: str) -> str | None:
     if not text:
         return None
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line) or None
+    return "\n".join(_rejoin_wrapped([line for line in lines if line])) or None
+
+
+def _rejoin_wrapped(lines: list[str]) -> list[str]:
+    """Put back together a paragraph the page's source wrapped (text and <br> kept its line ends):
+    a line that ends mid-sentence followed by one that starts in lower case is one paragraph."""
+    joined: list[str] = []
+    for line in lines:
+        if joined and joined[-1][-1:].isalpha() and line[:1].islower():
+            joined[-1] += " " + line
+        else:
+            joined.append(line)
+    return joined
 
 
 def _htmldate(html: str, url: str) -> tuple[datetime, str] | None:

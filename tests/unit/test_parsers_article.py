@@ -356,3 +356,12 @@ def test_lead_paragraph_just_before_the_body_element_is_part_of_the_story():
     record = parse_article_html(html, "https://example.org/a")
     assert record.provenance["text"] == "container"
     assert record.text.startswith("Rescuers found a fifth victim")
+
+
+def test_paragraph_wrapped_by_the_page_source_is_rejoined():
+    from kronika.spiders.parsers.article import _rejoin_wrapped
+
+    lines = ["Photos", "which were released online,", "show the actress in new photos.", "See more photos:",
+             "Next paragraph starts here."]
+    assert _rejoin_wrapped(lines) == ["Photos which were released online,", "show the actress in new photos.",
+                                      "See more photos:", "Next paragraph starts here."]
