@@ -15,7 +15,8 @@ is compared with a baseline measured in the same run:
   (b) index: Kronika's CDXJ (FastWARC) against `cdxj-indexer --sort` on the same WARC files (the
       lines must be identical), and the whole `kronika index` step (database rows too).
   (c) extract pages/s: `kronika extract --workers 2` (the step function, per source) against bare
-      trafilatura in one process on the same pages (goal >= 1.7x).
+      trafilatura in one process on the same pages (goal >= 1.7x); and the extract step's time with
+      claims against the same step with KRONIKA_CLAIMS=0 (goal <= 1.15x; --claims-rounds).
   (d) database load rows/s on SQLite and PostgreSQL (KRONIKA_TEST_POSTGRES_URL or the local
       default; a fresh schema, dropped afterwards): the index step's rows and the extract step's.
   (e) peak RSS of each step's process tree (os.wait4: the largest process), for comparing runs at
@@ -44,6 +45,7 @@ PY = sys.executable
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CRAWL_GOAL = 0.95
 EXTRACT_GOAL = 1.7
+CLAIMS_GOAL = 1.15  # extract with claims against extract without them (issue 21, item 5)
 NEWS, TELEGRAM = "scale-news", "scale-telegram"
 WARC_MAX_SIZE = 2_000_000  # ~200 pages a file, as one crawl run of a source writes: parallel extract works per file
 MB = 1024 * 1024
@@ -69,8 +71,8 @@ def run_child(command: list[str], env: dict | None = None) -> dict:
             "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
-def step(name: str, **arguments) -> dict:
-    child = run_child([PY, str(SUPPORT / "steps.py"), name, json.dumps(arguments)])
+def step(name: str, env: dict | None = None, **arguments) -> dict:
+    child = run_child([PY, str(SUPPORT / "steps.py"), name, json.dumps(arguments)], env=env)
     result = json.loads(child["stdout"].strip().splitlines()[-1])
     return result | {k: child[k] for k in ("wall_s", "cpu_s", "peak_rss_mb")}
 
@@ -219,13 +221,14 @@ def table_rows(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def load_database(database_url: str, archive: Path, workers: int) -> dict:
-    """Index then extract (news, then the channel) into one database; rows written and time taken."""
+def load_database(database_url: str, archive: Path, workers: int, env: dict | None = None) -> dict:
+    """Index then extract (news, then the channel) into one database; rows written and time taken.
+    `env`: the steps' environment (KRONIKA_CLAIMS=0 for the baseline without claims)."""
     common = {"database_url": database_url, "archive_dir": str(archive)}
-    indexed = step("index", **common)
+    indexed = step("index", env=env, **common)
     after_index = table_rows(database_url)
-    news = step("extract", **common, source=NEWS, workers=workers)
-    telegram = step("extract", **common, source=TELEGRAM, workers=workers)
+    news = step("extract", env=env, **common, source=NEWS, workers=workers)
+    telegram = step("extract", env=env, **common, source=TELEGRAM, workers=workers)
     after = table_rows(database_url)
     index_rows = sum(after_index.values())
     extract_rows = sum(after.values()) - index_rows
@@ -267,7 +270,16 @@ def measure(args) -> dict:
                                               archive_dir=str(archive))}
             return result
         # (c) + (d) SQLite, PostgreSQL
-        result["sqlite"] = load_database(f"sqlite:///{work}/bench.db", archive, args.workers)
+        # claims off first, then on, and again (the median of the two rounds' ratios): the cost of
+        # extracting claims, measured against the same step without them (KRONIKA_CLAIMS=0)
+        no_claims = {**os.environ, "KRONIKA_CLAIMS": "0"}
+        result["claims_rounds"] = []
+        for attempt in range(args.claims_rounds):
+            off = load_database(f"sqlite:///{work}/no-claims-{attempt}.db", archive, args.workers, env=no_claims)
+            on = load_database(f"sqlite:///{work}/bench.db" if attempt == 0 else f"sqlite:///{work}/claims-{attempt}.db",
+                               archive, args.workers)
+            result["claims_rounds"].append({"off": off, "on": on})
+        result["sqlite"] = result["claims_rounds"][0]["on"]
         if args.single_process:
             result["sqlite_single"] = load_database(f"sqlite:///{work}/single.db", archive, 1)
         url, schema, base = postgres_schema_url() if not args.no_postgres else (None, None, "--no-postgres")
@@ -340,6 +352,16 @@ def report(r: dict) -> list[str]:
     clustering = q["extract_news"]["clustering_seconds"]
     row("    the same without story clustering (SQLite)", news_pages / (q["extract_news"]["seconds"] - clustering),
         tf["pages"] / tf["seconds"], f"clustering took {clustering:.1f} of {q['extract_news']['seconds']:.1f} s")
+    if r.get("claims_rounds"):
+        # the cost of claims: the extract step's time with them against KRONIKA_CLAIMS=0, both steps
+        ratios = []
+        for pair in r["claims_rounds"]:
+            on = pair["on"]["extract_news"]["seconds"] + pair["on"]["extract_telegram"]["seconds"]
+            off = pair["off"]["extract_news"]["seconds"] + pair["off"]["extract_telegram"]["seconds"]
+            ratios.append(on / off)
+        claims = q["rows"].get("claims", 0)
+        lines.append(f"    extract time with claims / KRONIKA_CLAIMS=0: {statistics.median(ratios):.2f}x "
+                     f"(goal <= {CLAIMS_GOAL}x; rounds {', '.join(f'{x:.2f}' for x in ratios)}; {claims:,} claims)")
     tg = q["extract_telegram"]
     lines.append(f"    the channel's extract ({tg['counts'].get('new_posts', 0):,} posts) took {tg['seconds']:.1f} s, "
                  f"{tg['clustering_seconds']:.1f} s of it re-clustering the articles")
@@ -386,6 +408,8 @@ def main() -> int:
                         help="pages of the asyncio vs threading server comparison (0: skip)")
     parser.add_argument("--single-process", action=argparse.BooleanOptionalAction, default=None,
                         help="also extract with --workers 1 (default: up to 5,000 pages)")
+    parser.add_argument("--claims-rounds", type=int, default=2,
+                        help="extract with claims and with KRONIKA_CLAIMS=0 this many times each (default 2)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--crawl-only", action="store_true", help="crawl, CDXJ and index only (no extract)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (archive, databases) afterwards")

@@ -195,4 +195,56 @@ def plot_posts(session: Session, out: Path, source: str | None = None) -> dict[s
             "description": f"{len(posts)} posts over {len(days)} days, {sum(edited.values())} edits"}
 
 
-PLOTS = {"runs": plot_runs, "versions": plot_versions, "posts": plot_posts}
+def claims_figure(session: Session, source: str | None = None, category: str | None = None) -> tuple[Any, dict[str, Any]]:
+    """Figures over time: one panel per category, one colour per source, a line per article or post
+    joining the figures its versions stated; a figure that changed since the version before is ringed red."""
+    from kronika.claims.timeline import timeline, version_figures_over_time
+
+    series = version_figures_over_time(timeline(session, source=source, category=category))
+    if not series:
+        raise ValueError(f"no figures{f' of {source}' if source else ''}{f' for {category}' if category else ''} to plot")
+    figure, axes = _figure(rows=len(series), height=max(3.5, 3.2 * len(series)))
+    colours: dict[str, str] = {}
+    changed = points = 0
+    for axis, (name, lines) in zip(axes, sorted(series.items())):
+        labelled: set[str] = set()  # each panel's legend names each of its sources once
+        for (line_source, _url), items in sorted(lines.items()):
+            times, values = [e["captured_at"] for e in items], [e["value"] for e in items]
+            (line,) = axis.plot(times, values, marker="o", color=colours.get(line_source),
+                                label=None if line_source in labelled else line_source)
+            labelled.add(line_source)
+            colours.setdefault(line_source, line.get_color())
+            ringed = [e for e in items if e["changed"]]
+            if ringed:
+                axis.scatter([e["captured_at"] for e in ringed], [e["value"] for e in ringed], s=160, linewidths=2,
+                             facecolors="none", edgecolors="red", zorder=3, clip_on=False)
+            changed += len(ringed)
+            points += len(items)
+        moments = {e["captured_at"] for items in lines.values() for e in items}
+        if len(moments) == 1:  # one capture time: a few minutes around it, not matplotlib's years
+            from datetime import timedelta
+
+            only = next(iter(moments))
+            axis.set_xlim(only - timedelta(minutes=5), only + timedelta(minutes=5))
+        axis.set_title(f"{name}: figures stated, by capture time (a line per article or post; red ring: changed)")
+        axis.set_ylabel(name)
+        axis.set_ylim(0, max(1, axis.get_ylim()[1]))
+        axis.grid(alpha=0.3)
+        axis.legend(loc="best", fontsize="small")
+        from matplotlib.ticker import MaxNLocator
+
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[-1].set_xlabel("capture time of the version (UTC)")
+    return figure, {"categories": sorted(series), "sources": sorted(colours), "points": points, "changed": changed,
+                    "description": f"{points} figures in {len(series)} categories from {len(colours)} sources, "
+                                   f"{changed} changed"}
+
+
+def plot_claims(session: Session, out: Path, source: str | None = None, category: str | None = None) -> dict[str, Any]:
+    """The claims plot as a PNG (`kronika plot claims`)."""
+    figure, drawn = claims_figure(session, source, category)
+    _save(figure, out)
+    return {"plot": "claims", "file": str(out), **drawn}
+
+
+PLOTS = {"runs": plot_runs, "versions": plot_versions, "posts": plot_posts, "claims": plot_claims}

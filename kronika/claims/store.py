@@ -18,10 +18,12 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, insert, null, select
 from sqlalchemy.orm import Session
 
-from kronika.claims.extract import Claim, extract_claims
+from kronika.claims.denials import extract_denials
+from kronika.claims.extract import extract_claims
 from kronika.storage.db.models import Article, ArticleVersion, StoredClaim, TelegramPost, TelegramPostVersion
 
 LANGUAGES = ("en", "uk", "ru")
+DENIED = "denied"  # the qualifier of a denial: a statement without a figure
 
 
 def claims_enabled() -> bool:
@@ -35,14 +37,28 @@ def language_hint(language: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
-def claim_rows(claims: Iterable[Claim], *, source: str, capture_id: int, captured_at: datetime,
+def statements(text: str | None, lang: str | None = None) -> list[dict]:
+    """The claims (figures) and denials (statements without a figure, qualifier 'denied') in text,
+    as column values of `claims` rows, in the order they appear."""
+    if not text:
+        return []
+    found = [{"category": c.category, "count": c.count, "count_high": c.count_high, "qualifier": c.qualifier,
+              "speaker": c.speaker, "subset": c.subset, "sentence": c.sentence, "span_start": c.start,
+              "span_end": c.end, "lang": c.lang}
+             for c in extract_claims(text, lang)]
+    found += [{"category": d.category, "count": None, "count_high": None, "qualifier": DENIED,
+               "speaker": d.speaker, "subset": False, "sentence": d.sentence, "span_start": d.start,
+               "span_end": d.end, "lang": d.lang}
+              for d in extract_denials(text, lang)]
+    return sorted(found, key=lambda row: (row["span_start"], row["category"]))
+
+
+def claim_rows(found: Iterable[dict], *, source: str, capture_id: int, captured_at: datetime,
                article_version_id: int | None = None, post_version_id: int | None = None) -> list[dict]:
+    """`statements` rows with the version they belong to."""
     return [{"article_version_id": article_version_id, "post_version_id": post_version_id,
-             "capture_id": capture_id, "source": source, "captured_at": captured_at,
-             "category": c.category, "count": c.count, "count_high": c.count_high, "qualifier": c.qualifier,
-             "speaker": c.speaker, "subset": c.subset, "sentence": c.sentence, "span_start": c.start,
-             "span_end": c.end, "lang": c.lang}
-            for c in claims]
+             "capture_id": capture_id, "source": source, "captured_at": captured_at, **row}
+            for row in found]
 
 
 def insert_claims(session: Session, rows: list[dict]) -> int:
@@ -58,7 +74,7 @@ def article_version_claims(session: Session, source: str, article_id: int, captu
     """Store the claims of the article version just written for (article, capture); returns how many."""
     if not text or not claims_enabled():
         return 0
-    claims = extract_claims(text, language_hint(language))
+    claims = statements(text, language_hint(language))
     if not claims:  # most texts: no need to look the version's id up
         return 0
     version_id = session.scalar(select(ArticleVersion.id).where(ArticleVersion.article_id == article_id,
@@ -71,7 +87,7 @@ def post_version_claims(session: Session, source: str, version: TelegramPostVers
     """Store the claims of a post version (an ORM object, flushed here for its id); returns how many."""
     if not version.text or not claims_enabled():
         return 0
-    claims = extract_claims(version.text)
+    claims = statements(version.text)
     if not claims:
         return 0
     session.flush()
@@ -136,7 +152,7 @@ def backfill(engine, redo: bool = False, progress: Callable[[int], None] | None 
                     break
                 rows = []
                 for version_id, capture_id, captured_at, text, source, language in batch:
-                    found = extract_claims(text, language_hint(language)) if text else []
+                    found = statements(text, language_hint(language))
                     rows += claim_rows(found, source=source, capture_id=capture_id, captured_at=captured_at,
                                        **{version_column: version_id})
                 insert_claims(session, rows)

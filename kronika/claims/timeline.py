@@ -24,7 +24,7 @@ from kronika.storage.db.views import v_claim_changes
 
 # the keys of one timeline entry, in the order `--json` prints them
 ENTRY_KEYS = ("source", "url", "category", "value", "value_high", "qualifier", "speaker", "captured_at",
-              "version_id", "item_kind", "changed", "subset", "sentence", "claim_id", "capture_id")
+              "version_id", "item_kind", "item_id", "changed", "subset", "sentence", "claim_id", "capture_id")
 
 
 def _like(text: str) -> str:
@@ -93,7 +93,7 @@ def timeline(session: Session, **filters: Any) -> list[dict[str, Any]]:
             changed_versions.add(key)
         figure_before[item] = figures[key]
     entries = []
-    for claim, url, kind, _item_id, _title in rows:
+    for claim, url, kind, item_id, _title in rows:
         key = (claim.article_version_id, claim.post_version_id, claim.category)
         entries.append({
             "source": claim.source, "url": url, "category": claim.category, "value": claim.count,
@@ -102,7 +102,42 @@ def timeline(session: Session, **filters: Any) -> list[dict[str, Any]]:
             "version_id": claim.article_version_id if kind == "article" else claim.post_version_id,
             "item_kind": kind, "changed": key in changed_versions and figures.get(key) == claim.count and not claim.subset,
             "subset": claim.subset, "sentence": claim.sentence, "claim_id": claim.id,
-            "capture_id": claim.capture_id})
+            "capture_id": claim.capture_id, "item_id": item_id})
+    return entries
+
+
+def version_figures_over_time(entries: list[dict]) -> dict[str, dict[tuple[str, str], list[dict]]]:
+    """category -> (source, url) -> one point per version that states a figure: its figure (the
+    largest non-subset claim), capture time, whether it changed, and a claim entry of it; for plots."""
+    by_version: dict[tuple, dict] = {}
+    for entry in entries:
+        if entry["value"] is None or entry["subset"]:
+            continue
+        key = (entry["category"], entry["source"], entry["url"], entry["item_kind"], entry["version_id"])
+        if key not in by_version or entry["value"] > by_version[key]["value"]:
+            by_version[key] = entry
+    series: dict[str, dict[tuple[str, str], list[dict]]] = {}
+    for (category, source, url, _kind, _version), entry in by_version.items():
+        series.setdefault(category, {}).setdefault((source, url), []).append(entry)
+    for lines in series.values():
+        for points in lines.values():
+            points.sort(key=lambda e: e["captured_at"])
+    return series
+
+
+def add_version_numbers(session: Session, entries: list[dict]) -> list[dict]:
+    """Each entry's `version_number` (1 for the first version of its article or post), as the web
+    view numbers versions, so that a link opens that version."""
+    for kind, model, parent in (("article", ArticleVersion, ArticleVersion.article_id),
+                                ("post", TelegramPostVersion, TelegramPostVersion.post_id)):
+        items = {e["item_id"] for e in entries if e["item_kind"] == kind}
+        if not items:
+            continue
+        number = func.row_number().over(partition_by=parent, order_by=(model.captured_at, model.id))
+        numbers = dict(session.execute(select(model.id, number).where(parent.in_(items))).all())
+        for entry in entries:
+            if entry["item_kind"] == kind:
+                entry["version_number"] = numbers.get(entry["version_id"])
     return entries
 
 
@@ -122,8 +157,8 @@ def claim_changes(session: Session, since: datetime | None = None, source: str |
 
 
 def figure_text(value: int | None, high: int | None = None, qualifier: str | None = None) -> str:
-    """'at least 21', '5–7', '28'; a statement without a figure is '—'."""
+    """'at least 21', '5–7', '28'; a statement without a figure is its qualifier ('denied') or '—'."""
     if value is None:
-        return "—"
+        return qualifier or "—"
     figure = f"{value}–{high}" if high is not None else str(value)
     return figure if qualifier in (None, "exact") else f"{qualifier} {figure}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sys
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import click
@@ -24,7 +23,7 @@ from kronika.cli.base import (
     main,
     one_line_errors,
     progress_bar,
-    reading_environment,
+    read_session,
 )
 
 
@@ -94,20 +93,6 @@ def parse(file: str, lang: str, as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------------------ stored claims
-@contextmanager
-def _read_session():
-    from sqlalchemy.orm import Session
-
-    from kronika.storage.db.readonly import read_only_engine
-
-    engine = read_only_engine(reading_environment().database_url)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _when(value: str | None) -> datetime | None:
     from kronika.storage.warc.retrieve import parse_when
 
@@ -146,7 +131,11 @@ def timeline(url: str | None, query: str | None, source: str | None, since: str 
     if url and query:
         raise KnownError("give --url or --query, not both")
     filters = {"query": query, "source": source, "since": _when(since), "category": category}
-    with _read_session() as session:
+    with read_session() as session:
+        if source:
+            from kronika.names import check_name, stored_sources
+
+            check_name("source", source, stored_sources(session), " in the database")
         if url:
             article = browse.find_article(session, url)
             post = None if article else browse.find_post(session, url)
@@ -166,7 +155,8 @@ def timeline(url: str | None, query: str | None, source: str | None, since: str 
     for (group_category, group_source, group_url), items in groups.items():
         # one small table per figure's history: three narrow columns fit an 80-column terminal,
         # and the URL stands whole above it (to copy)
-        console.print(f"\n[bold]{group_category}[/] · {group_source} · {group_url}", soft_wrap=True, highlight=False)
+        console.print(f"\n[bold]{group_category}[/] · {group_source}", highlight=False)
+        console.print(group_url, soft_wrap=True, highlight=False)
         table = Table()
         table.add_column("captured (UTC)", no_wrap=True)
         table.add_column("figure", justify="right", no_wrap=True)

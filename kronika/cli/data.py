@@ -239,28 +239,36 @@ def timeline(url: str | None, channel: str | None, q: str | None, since: str | N
 
 # ------------------------------------------------------------------------------------ plot
 @main.command()
-@click.argument("kind", type=click.Choice(["runs", "versions", "posts"]))
+@click.argument("kind", type=click.Choice(["runs", "versions", "posts", "claims"]))
 @click.option("--source", help="Only this source (for posts: a Telegram source; default: every channel).")
+@click.option("--category", help="For claims: only this category (killed, injured, …).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was plotted as JSON.")
 @one_line_errors
-def plot(kind: str, source: str | None, output: str, as_json: bool) -> None:
-    """Plot runs (pages and errors per run), versions (per article) or posts (posts and edits per day).
+def plot(kind: str, source: str | None, category: str | None, output: str, as_json: bool) -> None:
+    """Plot runs (pages and errors per run), versions (per article), posts (posts and edits per day)
+    or claims (the figures each source stated over time, changed ones marked).
 
     \b
     Examples:
       kronika plot runs -o runs.png
       kronika plot versions --source riverside-herald -o versions.png
       kronika plot posts --source zarichna-ova -o posts.png
+      kronika plot claims --category injured -o injured.png
     """
     from kronika import plots
 
+    if category and kind != "claims":
+        raise KnownError("--category applies to `plot claims` only")
     with read_session() as session:
         if source:
             from kronika.names import check_name, stored_sources
 
             check_name("source", source, stored_sources(session), " in the database")
-        summary = plots.PLOTS[kind](session, Path(output), source)
+        if kind == "claims":
+            summary = plots.plot_claims(session, Path(output), source, category)
+        else:
+            summary = plots.PLOTS[kind](session, Path(output), source)
     if as_json:
         emit_json(summary)
     else:

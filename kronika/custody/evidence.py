@@ -89,11 +89,16 @@ def find_subject(session, url: str) -> Subject | None:
 
 
 def claims_for_version(session, table: str, version_id: int) -> list[dict[str, Any]]:
-    """The claims extracted from one version (issue 21's `claims` table): wired in at merge.
+    """The claims extracted from one version (the `claims` table), for the version's entry in the
+    package (`text/versions.json`) and the report: offsets are into the version's text member."""
+    from kronika.storage.db.models import StoredClaim
 
-    `table` is article_versions or telegram_post_versions; each claim becomes part of the
-    version's entry in the package (`versions/...json`)."""
-    return []
+    column = StoredClaim.article_version_id if table == "article_versions" else StoredClaim.post_version_id
+    rows = session.scalars(select(StoredClaim).where(column == version_id)
+                           .order_by(StoredClaim.span_start, StoredClaim.id))
+    return [{"category": c.category, "value": c.count, "value_high": c.count_high, "qualifier": c.qualifier,
+             "speaker": c.speaker, "subset": c.subset, "sentence": c.sentence, "start": c.span_start,
+             "end": c.span_end, "lang": c.lang} for c in rows]
 
 
 # ------------------------------------------------------------------------------ records
@@ -321,6 +326,16 @@ def build_evidence(env: Environment, url: str, out: Path, sign=None, created: da
 
 
 # ------------------------------------------------------------------------------ the report
+def _claims_cell(claims: list[dict]) -> str:
+    """'injured: at least 21 (Olena Marchuk)' per claim, one a line."""
+    from kronika.claims.timeline import figure_text
+
+    return "<br>".join(
+        html.escape(f"{c['category']}: {figure_text(c['value'], c['value_high'], c['qualifier'])}"
+                    + (" (part of a total)" if c["subset"] else "") + (f" ({c['speaker']})" if c["speaker"] else ""))
+        for c in claims)
+
+
 def render_report(subject: Subject, captures: list[dict], versions: list[dict], custody: dict, entries: list[dict],
                   created: datetime, signed: bool, package_name: str, warc_member: str) -> str:
     """The human-readable report inside the package: what was captured when, digests, how to check."""
@@ -332,7 +347,8 @@ def render_report(subject: Subject, captures: list[dict], versions: list[dict], 
         for c in captures)
     version_rows = "".join(
         f"<tr><td>{v['version']}</td><td>{e(v['captured_at'] or '')}</td><td>{e(v['title'] or '')}</td>"
-        f"<td><code>{e(v['text_member'])}</code></td><td><code>{e(v['text_sha256'])}</code></td></tr>"
+        f"<td><code>{e(v['text_member'])}</code></td><td><code>{e(v['text_sha256'])}</code></td>"
+        f"<td>{_claims_cell(v.get('claims') or [])}</td></tr>"
         for v in versions)
     file_rows = []
     for item in custody["files"]:
@@ -362,7 +378,9 @@ files into <code>{e(warc_member)}</code>; the offset is the record's place in th
 <table><tr><th>captured (UTC)</th><th>record</th><th>HTTP status</th><th>payload digest</th><th>original file @ offset</th><th></th></tr>
 {rows}</table>
 <h2>Versions (extracted text)</h2>
-<table><tr><th>#</th><th>captured (UTC)</th><th>title</th><th>text</th><th>sha256 of the text</th></tr>{version_rows}</table>
+<p>Figures are the claims Kronika's extractor found in each version's text (docs/claims.md): what the
+text says, never a verified fact.</p>
+<table><tr><th>#</th><th>captured (UTC)</th><th>title</th><th>text</th><th>sha256 of the text</th><th>figures stated</th></tr>{version_rows}</table>
 <h2>Original WARC files and their time-stamps</h2>
 <table><tr><th>file</th><th>sha256 when closed</th><th>RFC 3161 time-stamps</th><th>records copied</th></tr>{''.join(file_rows)}</table>
 <h2>Custody log entries of these files</h2>

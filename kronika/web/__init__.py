@@ -91,6 +91,17 @@ def _time_param(request: Request, name: str) -> datetime | None:
         raise HTTPException(400, f"{name}: {exc}") from None
 
 
+def _version_link(entry: dict) -> str:
+    """The page of the version a claim comes from: an article's diff against the version before
+    (or the article, for its first version), a post's version anchor."""
+    number = entry.get("version_number")
+    if entry["item_kind"] == "post":
+        return f"/posts/{entry['item_id']}" + (f"#v{number}" if number else "")
+    if number and number > 1:
+        return f"/articles/{entry['item_id']}?a={number - 1}&b={number}"
+    return f"/articles/{entry['item_id']}"
+
+
 def _timestamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
@@ -337,6 +348,57 @@ class WebView:
             raise HTTPException(404, f"nothing stored for {url}")
         return RedirectResponse(target, status_code=303)
 
+    def _claims_filters(self, session: Session, request: Request) -> dict:
+        source = request.query_params.get("source") or None
+        self._source_or_404(session, source)
+        return {"source": source, "category": request.query_params.get("category") or None,
+                "query": request.query_params.get("q", "").strip() or None, "since": _time_param(request, "since")}
+
+    def claims(self, request: Request) -> Response:
+        """Figures over time: a chart per category (a PNG of kronika.plots.claims_figure) and the
+        claims under it, each linked to the version that states it."""
+        from kronika.claims.timeline import add_version_numbers, figure_text, timeline
+        from kronika.storage.db.models import StoredClaim
+
+        with self.session() as session:
+            filters = self._claims_filters(session, request)
+            entries = add_version_numbers(session, timeline(session, **filters))
+            sources = list(session.scalars(select(Source.name).order_by(Source.name)))
+            categories = list(session.scalars(select(StoredClaim.category).distinct().order_by(StoredClaim.category)))
+        by_category: dict[str, list[dict]] = {}
+        for entry in entries:
+            by_category.setdefault(entry["category"], []).append(entry)
+        for items in by_category.values():
+            items.sort(key=lambda e: (e["captured_at"], e["source"], e["url"]))
+            for entry in items:
+                entry["figure"] = figure_text(entry["value"], entry["value_high"], entry["qualifier"])
+                entry["link"] = _version_link(entry)
+        charts = {name: "/claims.png?" + urlencode({"category": name, **({"source": filters["source"]} if filters["source"] else {})})
+                  for name in by_category}
+        return self.render(request, "claims.html", by_category=by_category, charts=charts, sources=sources,
+                           categories=categories,
+                           source=filters["source"], category=filters["category"], q=filters["query"] or "",
+                           since=request.query_params.get("since", ""))
+
+    def claims_png(self, request: Request) -> Response:
+        """The figures of one category (or all) over time, as a PNG."""
+        import io
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        from kronika.plots import claims_figure
+
+        with self.session() as session:
+            # the chart follows source and category only; the page's table narrows further
+            filters = self._claims_filters(session, request)
+            try:
+                figure, _drawn = claims_figure(session, filters["source"], filters["category"])
+            except ValueError as exc:
+                raise HTTPException(404, str(exc)) from None
+        out = io.BytesIO()
+        FigureCanvasAgg(figure).print_png(out)
+        return Response(out.getvalue(), media_type="image/png")
+
     def stylesheet(self, request: Request) -> Response:
         css = resources.files("kronika.web").joinpath("templates/style.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
@@ -358,6 +420,8 @@ def create_app(env: Environment | None = None, replay_url: str | None = None, pe
         Route("/posts/{post_id:int}", view.post, methods=["GET"]),
         Route("/channels/{channel}", view.posts, methods=["GET"]),
         Route("/changes", view.changes, methods=["GET"]),
+        Route("/claims", view.claims, methods=["GET"]),
+        Route("/claims.png", view.claims_png, methods=["GET"]),
         Route("/changes.atom", view.changes_feed, methods=["GET"]),
         Route("/changes/{source}.atom", view.changes_feed, methods=["GET"]),
         Route("/capture/{capture_id:int}", view.capture, methods=["GET"]),

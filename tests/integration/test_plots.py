@@ -19,7 +19,7 @@ def archive(sqlite_env, mirror, demo_config):
 
 def test_every_plot_renders_a_non_trivial_png(archive, tmp_path):
     for kind, source in (("runs", None), ("versions", "riverside-herald"), ("versions", None),
-                         ("posts", "zarichna-ova")):
+                         ("claims", None), ("posts", "zarichna-ova")):
         out = tmp_path / f"{kind}-{source}.png"
         args = [sys.executable, "-m", "kronika.cli", "plot", kind, "-o", str(out), "--json"]
         if source:
