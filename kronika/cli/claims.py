@@ -124,7 +124,7 @@ def timeline(url: str | None, query: str | None, source: str | None, since: str 
       kronika claims timeline --url http://mirror.kronika.test/herald/news/missile-strike-hits-zarichansk-residential-district.html
       kronika claims timeline --query Zarichansk --since 2026-01-14 --json
     """
-    from kronika import browse
+    from kronika import lookup
     from kronika.claims.timeline import ENTRY_KEYS, figure_text
     from kronika.claims.timeline import timeline as claims_timeline
 
@@ -137,11 +137,12 @@ def timeline(url: str | None, query: str | None, source: str | None, since: str 
 
             check_name("source", source, stored_sources(session), " in the database")
         if url:
-            article = browse.find_article(session, url)
-            post = None if article else browse.find_post(session, url)
-            if article is None and post is None:
+            from kronika.storage.db.models import Article
+
+            found = lookup.find(session, url)
+            if found is None:
                 raise KnownError(f"no article or post stored for {url} (try --query)")
-            filters["article_id" if article else "post_row_id"] = article.id if article else post.id
+            filters["article_id" if isinstance(found, Article) else "post_row_id"] = found.id
         entries = claims_timeline(session, **filters)
     if as_json:
         emit_json([{key: entry[key].isoformat() if key == "captured_at" else entry[key] for key in ENTRY_KEYS}
