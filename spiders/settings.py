@@ -42,6 +42,11 @@ DOWNLOAD_WARNSIZE = 5_000_000
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
+# the delay is the least gap between two requests to a site (docs/sources.md); Scrapy's default
+# jitter (a random 0.5x to 1.5x of it) would make some gaps shorter
+DOWNLOAD_DELAY_JITTER = 0.0
+# keeps CONCURRENT_REQUESTS_PER_DOMAIN when the event loop is slow to turn (spiders/downloader.py)
+DOWNLOADER = "kronika.spiders.downloader.SlotKeepingDownloader"
 LOG_LEVEL = "INFO"
 # Responses of any status reach the spider, so a 404 of a known article is seen (and archived).
 HTTPERROR_ALLOW_ALL = True

@@ -4,6 +4,10 @@ It serves `MirrorSite` pages, gzips HTML and XML when the client accepts it (so 
 keeps bytes as they came over the wire stores compressed bodies), counts every request in `hits`,
 and can switch epochs while running, which is how tests simulate articles being rewritten and
 posts being edited between two crawls.
+
+For the politeness tests it also logs when each request arrived (`hit_times`, `arrivals`) and how
+many were being answered at once (`max_in_flight`), and can hold each answer until a number of
+requests are in flight (`hold`), so a crawler's concurrency is seen from the server's side.
 """
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ import gzip
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,6 +72,26 @@ class _Handler(BaseHTTPRequestHandler):
             base_url = f"{parts.scheme}://{parts.netloc}"
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         hit = owner._count(target)
+        owner._arrived(target)
+        # answered (no longer in flight) just before the first byte goes out: once the client has
+        # its answer it may send the next request, which must not find this one still counted
+        answered = False
+
+        def answering() -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                owner._answered()
+
+        try:
+            self._serve(owner, target, base_url, send_body, hit, answering)
+        finally:
+            answering()
+
+    def _serve(self, owner: MirrorServer, target: str, base_url: str, send_body: bool, hit: int,
+               answering) -> None:
+        if target.startswith((hostile.PREFIX, realweb.PREFIX)):
+            answering()  # these write their own responses
         if target.startswith(hostile.PREFIX):
             # hostile cases write their own (often broken) responses on the socket
             hostile.serve(self, target, base_url, send_body)
@@ -85,6 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
                 # keep the same payload digest between crawls
                 body = gzip.compress(body, compresslevel=6, mtime=0)
                 headers["Content-Encoding"] = "gzip"
+        answering()
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -125,6 +152,12 @@ class MirrorServer:
         self._times: dict[str, list[float]] = {}
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._arrivals: list[tuple[float, str]] = []
+        # answers in progress, the most seen at once, and the hold (see `hold`)
+        self._changed = threading.Condition(self._lock)
+        self._answering = 0
+        self._max_answering = 0
+        self._hold: tuple[int, float, str] | None = None
 
     # ---- state
 
@@ -153,12 +186,62 @@ class MirrorServer:
         with self._lock:
             self._hits.clear()
             self._times.clear()
+            self._arrivals.clear()
+            self._max_answering = self._answering
 
     def _count(self, path: str) -> int:
         with self._lock:
+            now = time.monotonic()
             self._hits[path] += 1
-            self._times.setdefault(path, []).append(time.monotonic())
+            self._times.setdefault(path, []).append(now)
+            self._arrivals.append((now, path))
             return self._hits[path]
+
+    def arrivals(self) -> list[tuple[float, str]]:
+        """(time.monotonic(), path with query) of every request, in the order they arrived."""
+        with self._lock:
+            return list(self._arrivals)
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests being answered at the same moment since the start (or reset_hits)."""
+        with self._lock:
+            return self._max_answering
+
+    @contextmanager
+    def hold(self, until_in_flight: int, at_most: float, prefix: str = "/") -> Iterator[None]:
+        """Hold each answer to a path under `prefix` until `until_in_flight` requests are being
+        answered at once, or `at_most` seconds have passed: a crawler allowed N parallel requests
+        is seen reaching N, and one allowed fewer is seen never exceeding them."""
+        with self._lock:
+            self._hold = (until_in_flight, at_most, prefix)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._hold = None
+                self._changed.notify_all()
+
+    def _arrived(self, path: str) -> None:
+        """A request is being answered; under a hold, wait for the others (see `hold`)."""
+        with self._lock:
+            self._answering += 1
+            self._max_answering = max(self._max_answering, self._answering)
+            self._changed.notify_all()
+            hold = self._hold
+            if hold is not None and path.startswith(hold[2]):
+                until, at_most, _ = hold
+                deadline = time.monotonic() + at_most
+                while self._answering < until and self._hold is hold:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._changed.wait(left)
+
+    def _answered(self) -> None:
+        with self._lock:
+            self._answering -= 1
+            self._changed.notify_all()
 
     def hit_times(self, path: str) -> list[float]:
         """time.monotonic() of every request of a path (with query), oldest first."""
