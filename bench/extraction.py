@@ -178,8 +178,8 @@ def main(argv: list[str]) -> int:
     split = argv[argv.index("--split") + 1] if "--split" in argv else "test"
     if "--corpus-only" not in argv:
         _own_pages(argv)
-    if "--json" not in argv:
-        print()
+        if "--json" not in argv:
+            print()
     return _real_corpus(argv, split)
 
 
