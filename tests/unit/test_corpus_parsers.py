@@ -106,8 +106,9 @@ def test_real_news_pages_give_a_title_and_text(data):
         assert record.title, page.name
         assert record.text and len(record.text) > 100, page.name
         same_title += (record.title or "").strip() == (expected.get("title") or "").strip()
-    # newspaper4k's own expected titles, a measure of the chain on pages nobody here wrote
-    # (measured 2026-12-05: 15 of 20 the same; the others differ by a site-name suffix or an og:title)
+    # newspaper4k's own expected titles on pages nobody here wrote. A regression guard set below
+    # the level reached (measured 2026-12-05: 15 of 20 the same; the others differ by a site-name
+    # suffix or an og:title), not an accuracy figure: those are docs/extraction.md's held-out ones
     assert same_title >= len(metadata) * 0.6, f"{same_title} of {len(metadata)} titles as newspaper4k reads them"
 
 
