@@ -186,6 +186,33 @@ def _like(q: str) -> str:
     return f"%{escaped}%"
 
 
+WEB_SEARCH_LIMIT = 1000  # full-text hits one web search pages through (best first)
+
+
+def search_items(session: Session, q: str, kind: str, source: str | None = None,
+                 channel: str | None = None) -> list[tuple[Any, Any]]:
+    """The web view's search: (Article or TelegramPost, its kronika.search.Hit or None), best first.
+
+    The full-text search the CLI runs (every version: text a rewrite removed is found, and the hit
+    says so), then the items whose URL contains `q` that the text did not find (a pasted link)."""
+    from kronika.search import query_words, search
+
+    hits = []
+    if query_words(q):
+        hits = search(session.get_bind(), q, source=source, channel=channel, kinds=(kind,), limit=WEB_SEARCH_LIMIT)
+    model = Article if kind == "article" else TelegramPost
+    found = [(session.get(model, hit.id), hit) for hit in hits]
+    seen = {item.id for item, _ in found}
+    by_url = select(model).where(model.url.ilike(_like(q), escape="\\"))
+    if source:
+        by_url = by_url.where(model.source == source)
+    if channel and kind == "post":
+        by_url = by_url.where(TelegramPost.channel == channel)
+    found += [(item, None) for item in session.scalars(by_url.order_by(model.id.desc()).limit(WEB_SEARCH_LIMIT))
+              if item.id not in seen]
+    return found
+
+
 def search_articles_query(q: str | None = None, source: str | None = None) -> Select:
     stmt = select(Article)
     if q:

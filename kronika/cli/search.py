@@ -28,17 +28,22 @@ def _moment(value: str | None, option: str) -> datetime | None:
 @click.option("--until", help="Published before (date or ISO time).")
 @click.option("--kind", type=click.Choice(["all", "article", "post"]), default="all", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--latest", "latest_only", is_flag=True,
+              help="Only the current text (default: every version, so text a rewrite removed is found too).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @one_line_errors
 def search(query: str, source: str | None, since: str | None, until: str | None, kind: str, limit: int,
-           as_json: bool) -> None:
-    """Full-text search over articles and posts, best matches first, with snippets.
+           latest_only: bool, as_json: bool) -> None:
+    """Full-text search over every version of the articles and posts, best matches first, with snippets.
 
-    Every word must match; a word also matches as a prefix ("удар" finds "удару").
+    Every word must match; a word also matches as a prefix ("удар" finds "удару"). Each hit names
+    the versions that matched and whether the latest still holds the text: "removed" means a later
+    version took it out (`kronika diff URL` shows how).
 
     \b
     Example: kronika search "ракетний удар" --source zarichna-vistnyk --since 2026-01-01
-             kronika search "missile strike" --json
+             kronika search "figure was preliminary"        (found in version 1, removed)
+             kronika search "missile strike" --latest --json
     """
     from kronika.names import check_stored_source
     from kronika.search import search as run_search
@@ -49,9 +54,9 @@ def search(query: str, source: str | None, since: str | None, until: str | None,
     engine = open_database(env.database_url)
     kinds = ("article", "post") if kind == "all" else (kind,)
     hits = run_search(engine, query, source=source, since=_moment(since, "--since"), until=_moment(until, "--until"),
-                      limit=limit, kinds=kinds)
+                      limit=limit, kinds=kinds, latest_only=latest_only)
     if as_json:
-        emit_json({"query": query, "hits": [hit.as_dict() for hit in hits]})
+        emit_json({"query": query, "latest_only": latest_only, "hits": [hit.as_dict() for hit in hits]})
         return
     if not hits:
         console.print(f"no matches for {query!r}")
@@ -60,14 +65,24 @@ def search(query: str, source: str | None, since: str | None, until: str | None,
     table.add_column("score", justify="right")
     table.add_column("published")
     table.add_column("article or post", ratio=2, overflow="fold")
+    table.add_column("found in")
     table.add_column("snippet", ratio=3)
     for hit in hits:
         where = Text(f"{hit.kind} · {hit.source}\n", style="dim")
         where.append(f"{hit.title}\n" if hit.title else "", style="bold")
         where.append(hit.url)
         table.add_row(f"{hit.score:.2f}", hit.published_at.strftime("%Y-%m-%d %H:%M") if hit.published_at else "-",
-                      where, _marked(hit.snippet))
+                      where, found_in(hit), _marked(hit.snippet))
     console.print(table)
+
+
+def found_in(hit) -> Text:
+    """Which versions matched, of how many, and whether the latest still holds the text."""
+    numbers = [str(v["version"]) for v in hit.matched_versions]
+    text = Text(f"v{', '.join(numbers)} of {hit.versions}" if numbers else f"latest of {hit.versions}")
+    text.append("\nremoved" if not hit.in_latest else "\nin latest",
+                style="bold red" if not hit.in_latest else "green")
+    return text
 
 
 def _marked(snippet: str) -> Text:

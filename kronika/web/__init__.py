@@ -7,6 +7,7 @@ Content-Security-Policy that allows no script, on every response.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
@@ -102,6 +104,13 @@ def _version_link(entry: dict) -> str:
     return f"/articles/{entry['item_id']}"
 
 
+def _marked(snippet: str | None) -> Markup:
+    """A search snippet, escaped, with the matched words (between [ and ]) in <mark>."""
+    parts = re.split(r"\[([^\]]*)\]", snippet or "")
+    return Markup("").join(Markup("<mark>{}</mark>").format(part) if i % 2 else escape(part)
+                           for i, part in enumerate(parts))
+
+
 def _timestamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
@@ -115,6 +124,7 @@ class WebView:
         self.templates = Templates(loader=PackageLoader("kronika.web", "templates"),
                                    autoescape=select_autoescape(default=True, default_for_string=True))
         self.templates.filters["ts"] = _timestamp
+        self.templates.filters["marked"] = _marked
         self.templates.filters["ts14"] = lambda value: timestamp14(value) if value else ""
         self.templates.globals["replay_link"] = self.replay_link
 
@@ -142,6 +152,13 @@ class WebView:
         rows, total = browse.page_of(session, stmt, page, self.per_page)
         pages = max(1, -(-total // self.per_page))
         return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+    def found_page(self, request: Request, found: list, as_dict) -> dict:
+        """One page of a search's (item, hit) pairs, each item as a dict with its `hit` (None: by URL)."""
+        page = _page_number(request)
+        rows = found[(page - 1) * self.per_page: page * self.per_page]
+        return {"rows": [as_dict(item) | {"hit": hit} for item, hit in rows], "total": len(found), "page": page,
+                "pages": max(1, -(-len(found) // self.per_page))}
 
     # ------------------------------------------------------------------------------ routes
     def home(self, request: Request) -> Response:
@@ -180,8 +197,12 @@ class WebView:
         q, source = request.query_params.get("q", "").strip(), request.query_params.get("source") or None
         with self.session() as session:
             self._source_or_404(session, source)
-            page = self.pager(session, request, browse.search_articles_query(q, source))
-            page["rows"] = [browse.article_dict(a) for a in page["rows"]]
+            if q:
+                page = self.found_page(request, browse.search_items(session, q, "article", source=source),
+                                       browse.article_dict)
+            else:
+                page = self.pager(session, request, browse.search_articles_query(None, source))
+                page["rows"] = [browse.article_dict(a) for a in page["rows"]]
         return self.render(request, "articles.html", q=q, source=source, **page)
 
     def article(self, request: Request) -> Response:
@@ -215,8 +236,12 @@ class WebView:
         channel = request.path_params.get("channel") or request.query_params.get("channel") or None
         with self.session() as session:
             channel = self._channel_or_404(session, channel)
-            page = self.pager(session, request, browse.search_posts_query(q, channel))
-            page["rows"] = [browse.post_dict(p) for p in page["rows"]]
+            if q:
+                page = self.found_page(request, browse.search_items(session, q, "post", channel=channel),
+                                       browse.post_dict)
+            else:
+                page = self.pager(session, request, browse.search_posts_query(None, channel))
+                page["rows"] = [browse.post_dict(p) for p in page["rows"]]
         return self.render(request, "posts.html", q=q, channel=channel, **page)
 
     def post(self, request: Request) -> Response:
