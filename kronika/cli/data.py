@@ -42,7 +42,7 @@ def _table_names() -> str:
 @main.command(epilog="Tables and views: the public schema, documented in docs/schema.md.")
 @click.argument("table", required=False)
 @click.option("--all", "all_dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write every public table into DIR, with manifest.json (rows, sha256, schema version).")
+              help="Write every public table and view into DIR, with manifest.json (rows, sha256, schema version).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]),
               help="Default: from -o's suffix, else jsonl (parquet for --all).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout; Parquet needs a file).")
@@ -60,7 +60,7 @@ def export(table: str | None, all_dir: str | None, fmt: str | None, output: str 
     Examples:
       kronika export articles --format parquet -o articles.parquet
       kronika export v_article_changes --source riverside-herald --since 2026-01-14 > changes.jsonl
-      kronika export --all dump/            (every table as Parquet + dump/manifest.json)
+      kronika export --all dump/            (every table and view as Parquet + dump/manifest.json)
     """
     from kronika.storage.db.readonly import read_only_engine
     from kronika.storage.export import count_rows, export_all, export_table, format_for, public_tables, query

@@ -275,7 +275,8 @@ class Snapshot:
 
 def export_all(engine: Engine, directory: Path, fmt: str = "parquet", tables: list[str] | None = None,
                on_table: Callable[[str, int], Progress | None] | None = None) -> dict:
-    """Every public table into `directory` plus manifest.json (rows, sha256, schema version).
+    """Every public table and consumer view (docs/schema.md) into `directory` plus manifest.json
+    (rows, sha256, kind, schema version); a consumer gets the documented views without SQL.
 
     `on_table(name, total_rows)` may return a progress callback for that table.
     """
@@ -286,12 +287,13 @@ def export_all(engine: Engine, directory: Path, fmt: str = "parquet", tables: li
     revisions = sorted(current_revisions(engine))
     entries = {}
     with Snapshot(engine) as connection:
-        for name in tables or base_tables():
-            total = count_rows(connection, query(public_tables()[name]))
+        every = public_tables()
+        for name in tables or list(every):
+            total = count_rows(connection, query(every[name]))
             path = directory / f"{name}{SUFFIXES[fmt]}"
             rows = export_table(connection, name, fmt, path, progress=on_table(name, total) if on_table else None)
             entries[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size,
-                             "sha256": sha256_file(path)}
+                             "sha256": sha256_file(path), "kind": "view" if every[name].info.get("view") else "table"}
     manifest = {
         "kronika_version": kronika_version(),
         "schema_version": "+".join(revisions),
