@@ -48,18 +48,23 @@ def _bytes_bar(description: str):
                    "Default: the newest.")
 @click.option("--raw", "mode", flag_value="raw", help="The HTTP response as archived (headers + body as sent).")
 @click.option("--headers", "mode", flag_value="headers", help="Only the status line and headers.")
-@click.option("--text", "mode", flag_value="text", default=True, help="The decoded body as text (default).")
-@click.option("--json", "as_json", is_flag=True, help="Print the capture, its headers and its text as JSON.")
+@click.option("--body", "mode", flag_value="body", default=True, help="The decoded body, e.g. the HTML source (default).")
+@click.option("--text", "mode", flag_value="text",
+              help="The extracted text of the article or post: the version in effect at --at (default: the newest).")
+@click.option("--json", "as_json", is_flag=True, help="Print the capture, its headers and its body as JSON "
+              "(with --text: the version and its text).")
 @one_line_errors
 def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
-    """Print the capture of URL closest to a time (a revisit's body comes from its original).
+    """Print the capture of URL closest to a time (a revisit's body comes from its original),
+    or with --text the text Kronika extracted from it.
 
     URL may be given in any SURT-equivalent form (case, www., default port, query order) or as a
     SURT key.
 
     \b
     Examples:
-      kronika get http://mirror.kronika.test/herald/news/flood.html
+      kronika get http://mirror.kronika.test/herald/news/flood.html --text
+      kronika get https://t.me/zarichna_ova/4117 --text --at 20260114
       kronika get http://mirror.kronika.test/herald/news/flood.html --at 20260102 --headers
       kronika get http://mirror.kronika.test/herald/news/flood.html --raw > response.http
     """
@@ -69,6 +74,9 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
 
     env = reading_environment()
     moment = parse_when(at) if at else None
+    if mode == "text":
+        _print_extracted_text(env, url, moment, as_json)
+        return
     with read_session() as session:
         capture = closest_capture(session, url, moment)
         if capture is None:
@@ -105,6 +113,26 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
         note += f", payload from {found.payload_from['captured_at']}"
     errors.print(f"[dim]{note} ({found.capture['warc_file']}@{found.capture['offset']})[/]", highlight=False,
                  soft_wrap=True)
+
+
+def _print_extracted_text(env: Environment, url: str, moment, as_json: bool) -> None:
+    """The title and text of the version in effect at `moment` (the newest captured at or before
+    it), as extract stored it; which version it is goes to stderr (stdout stays the text alone)."""
+    from kronika.extracted import extracted_text
+    from kronika.storage.warc.replay import timestamp14
+
+    found = extracted_text(env, url, moment)
+    if as_json:
+        emit_json(found)
+        return
+    out = sys.stdout
+    if found.get("title"):
+        out.write(f"{found['title']}\n\n")
+    out.write(found["text"] + ("" if found["text"].endswith("\n") else "\n"))
+    out.flush()
+    errors.print(f"[dim]{found['kind']} {found['url']}: version {found['version']} of {found['versions']}, "
+                 f"captured {found['captured_at']} ({timestamp14(found['captured_at'])}), "
+                 f"capture {found['capture_id']}[/]", highlight=False, soft_wrap=True)
 
 
 @main.command()
