@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "mirror": "kronika.cli.pipeline",
     "demo": "kronika.cli.pipeline",
     "pools": "kronika.cli.pipeline",
+    "doctor": "kronika.cli.doctor",
     # archive
     "get": "kronika.cli.archive",
     "verify": "kronika.cli.archive",
