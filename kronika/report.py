@@ -199,26 +199,20 @@ def status_table(report: dict) -> Table:
     return table
 
 
-def _status_block(row: dict, now: datetime) -> Table:
-    """One source's status as label/value lines: fits 80 columns, cuts nothing."""
+def _status_pairs(row: dict, now: datetime) -> list[tuple[str, str]]:
+    """One source's status as label/value lines (rich markup): fits 80 columns, cuts nothing."""
     cells = _status_cells(row, now)
-    block = Table.grid(padding=(0, 2))
-    block.add_column(style="dim", no_wrap=True)
-    block.add_column(overflow="fold")
-    pairs = [("last run", f"{cells['last run']}  {cells['started (UTC)']} UTC ({cells['ago']} ago)"),
-             ("run id", row.get("last_run_id") or "-"),
-             ("requests", f"{cells['requests']}; not 2xx: {cells['not 2xx']}"),
-             ("pages", cells["pages"]),
-             ("errors", f"{cells['errors']}  {_counts(row.get('errors_by_cause', {}))}" if row["errors"] else "0"),
-             ("skipped", f"{cells['skipped']}  {_counts(row.get('skipped_by_reason', {}))}"
-              if row.get("skipped") else "0"),
-             ("new", f"articles/versions {cells['new articles']}, posts/versions {cells['new posts']}"),
-             ("next run", f"{cells['next run (UTC)']} UTC (in {cells['in']})" if row.get("next_run_at") else "-"),
-             ("lag", cells["lag"]),
-             ("stored", f"articles {cells['articles']}, posts {cells['posts']}, archive {cells['archive']}")]
-    for label, value in pairs:
-        block.add_row(label, value)
-    return block
+    return [("last run", f"{cells['last run']}  {cells['started (UTC)']} UTC ({cells['ago']} ago)"),
+            ("run id", row.get("last_run_id") or "-"),
+            ("requests", f"{cells['requests']}; not 2xx: {cells['not 2xx']}"),
+            ("pages", cells["pages"]),
+            ("errors", f"{cells['errors']}  {_counts(row.get('errors_by_cause', {}))}" if row["errors"] else "0"),
+            ("skipped", f"{cells['skipped']}  {_counts(row.get('skipped_by_reason', {}))}"
+             if row.get("skipped") else "0"),
+            ("new", f"articles/versions {cells['new articles']}, posts/versions {cells['new posts']}"),
+            ("next run", f"{cells['next run (UTC)']} UTC (in {cells['in']})" if row.get("next_run_at") else "-"),
+            ("lag", cells["lag"]),
+            ("stored", f"articles {cells['articles']}, posts {cells['posts']}, archive {cells['archive']}")]
 
 
 def print_status(console, report: dict) -> None:
@@ -238,13 +232,15 @@ def print_status(console, report: dict) -> None:
                   soft_wrap=True)
     table = status_table(report)
     # the table only when every cell fits whole; otherwise one block per source
-    wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum <= console.width
+    from kronika.cli.layout import fits, print_block
+
+    wide = fits(console, table)
     if wide:
         console.print(table)
     else:
         for row in report["sources"]:
-            console.rule(f"[bold]{escape(row['source'])}[/] ({row['kind']})", align="left")
-            console.print(_status_block(row, now))
+            console.print()
+            print_block(console, f"[bold]{escape(row['source'])}[/] ({row['kind']})", _status_pairs(row, now))
     for row in report["sources"]:
         if row.get("last_run_reason") and row["last_run_status"] == "failed":
             console.print(f"[bold red]{escape(row['source'])} failed:[/] {escape(row['last_run_reason'])}",

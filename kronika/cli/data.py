@@ -143,16 +143,20 @@ def _diff_text(runs) -> str:
     return "".join(styles[op].format(escape(text)) for op, text in runs)
 
 
-def _versions_table(title: str, versions: list[dict], label: str) -> Table:
-    table = Table(title=title)
-    for column in ("#", "captured at", label, "changed", "words +/-", "capture"):
-        table.add_column(column, justify="right" if column in ("#", "capture") else "left")
-    for v in versions:
-        changed = ", ".join(v["changed"]) or ("first version" if v["version"] == 1 else "-")
-        table.add_row(str(v["version"]), v["captured_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                      (v.get("title") or v.get("text") or "")[:70], changed,
-                      f"[green]+{v['words_added']}[/] [red]-{v['words_removed']}[/]", str(v["capture_id"]))
-    return table
+def _print_versions(title: str, versions: list[dict], label: str) -> None:
+    """A row per version; the 14-digit timestamp and capture id whole (they are copied to `get --at`
+    and replay), as a table when it fits, else a block per version."""
+    from kronika.cli.layout import Column, plain, show_rows
+    from kronika.storage.warc.replay import timestamp14
+
+    columns = [Column("#", justify="right"), Column("timestamp (UTC)", copy=True), Column(label, prose=True),
+               Column("changed", prose=True), Column("words +/-"), Column("capture", justify="right", copy=True)]
+    rows = [[f"version {v['version']}", timestamp14(v["captured_at"]), plain((v.get("title") or v.get("text") or "")[:70]),
+             plain(", ".join(v["changed"]) or ("first version" if v["version"] == 1 else "-")),
+             f"[green]+{v['words_added']}[/] [red]-{v['words_removed']}[/]", str(v["capture_id"])]
+            for v in versions]
+    console.print(f"[bold]{plain(title)}[/]", soft_wrap=True, highlight=False)
+    show_rows(console, columns, rows)
 
 
 @main.command()
@@ -200,7 +204,7 @@ def timeline(url: str | None, channel: str | None, q: str | None, since: str | N
             if as_json:
                 emit_json({"article" if article else "post": item, "versions": versions})
                 return
-            console.print(_versions_table(item.get("title") or item["url"], versions, label))
+            _print_versions(item.get("title") or item["url"], versions, label)
             if show_diff:
                 for version in versions[1:]:
                     console.rule(f"version {version['version'] - 1} → {version['version']} "
@@ -224,17 +228,18 @@ def timeline(url: str | None, channel: str | None, q: str | None, since: str | N
     if as_json:
         emit_json({"events": events})
         return
-    table = Table(title=f"{title}: {len(events)} events")
-    for column in ("at (UTC)", "event", "url", "what", "words +/-"):
-        table.add_column(column, overflow="fold" if column == "url" else "ellipsis")  # URLs whole, to copy
+    from kronika.cli.layout import Column, plain, show_rows
+
     colours = {"edited": "yellow", "changed": "yellow", "deleted": "bold red", "gone": "bold red"}
+    rows = []
     for event in events:
-        colour = colours.get(event["event"], "green")
         words = f"+{event['words_added']} -{event['words_removed']}" if "words_added" in event else ""
         what = ", ".join(event.get("changed") or []) or (event.get("title") or "")[:60]
-        table.add_row(event["at"].strftime("%Y-%m-%d %H:%M"), f"[{colour}]{event['event']}[/]", event["url"],
-                      what, words)
-    console.print(table)
+        rows.append([event["at"].strftime("%Y-%m-%d %H:%M"), f"[{colours.get(event['event'], 'green')}]{event['event']}[/]",
+                     plain(event["url"]), plain(what), words])
+    # URLs whole, to copy: a table when they fit, else a block per event
+    show_rows(console, [Column("at (UTC)"), Column("event"), Column("url", copy=True), Column("what", prose=True),
+                        Column("words +/-")], rows, title=f"{title}: {len(events)} events")
 
 
 # ------------------------------------------------------------------------------------ plot

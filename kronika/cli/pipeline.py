@@ -231,15 +231,18 @@ def history(url: str, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=url)
-    # the 14-digit timestamp is the one to copy: `get --at`, pywb's /<source>/<timestamp>/<url>
-    table.add_column("timestamp (UTC)", no_wrap=True, min_width=14)  # never cut: it is there to be copied
-    for column in ("type", "status", "payload digest", "WARC file", "offset", "run"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["timestamp"], row["record_type"], str(row["status"]), row["payload_digest"] or "",
-                      row["warc_file"], str(row["offset"]), (row["crawl_run_id"] or "")[:8])
-    console.print(table)
+    from kronika.cli.layout import Column, plain, show_rows
+
+    # the 14-digit timestamp is the one to copy (`get --at`, pywb's /<source>/<timestamp>/<url>), and
+    # the digest, file and run id are copied too: a table when they fit whole, else a block per capture
+    columns = [Column("timestamp (UTC)", copy=True), Column("type"), Column("status", justify="right"),
+               Column("payload digest", copy=True), Column("WARC file", copy=True),
+               Column("offset", justify="right", copy=True), Column("run", copy=True)]
+    table_rows = [[row["timestamp"], plain(row["record_type"]), str(row["status"]),
+                   plain(row["payload_digest"]), plain(row["warc_file"]), str(row["offset"]),
+                   plain(row["crawl_run_id"])] for row in rows]
+    console.print(plain(url), soft_wrap=True, highlight=False)
+    show_rows(console, columns, table_rows, title=f"{len(rows)} captures")
 
 
 @main.command()

@@ -5,7 +5,6 @@ import re
 from datetime import datetime, timezone
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors, reading_environment
@@ -61,19 +60,17 @@ def search(query: str, source: str | None, since: str | None, until: str | None,
     if not hits:
         console.print(f"no matches for {query!r}")
         return
-    table = Table(title=f"{len(hits)} matches for {query!r}")
-    table.add_column("score", justify="right")
-    table.add_column("published")
-    table.add_column("article or post", ratio=2, overflow="fold")
-    table.add_column("found in")
-    table.add_column("snippet", ratio=3)
-    for hit in hits:
-        where = Text(f"{hit.kind} · {hit.source}\n", style="dim")
-        where.append(f"{hit.title}\n" if hit.title else "", style="bold")
-        where.append(hit.url)
-        table.add_row(f"{hit.score:.2f}", hit.published_at.strftime("%Y-%m-%d %H:%M") if hit.published_at else "-",
-                      where, found_in(hit), _marked(hit.snippet))
-    console.print(table)
+    from kronika.cli.layout import Column, show_rows
+
+    # the URL is copied (to `diff`, `get`, `history`): a table when it fits whole, else a block per hit
+    columns = [Column("URL", copy=True), Column("score", justify="right"), Column("published"),
+               Column("kind · source"), Column("title", prose=True), Column("found in"),
+               Column("snippet", prose=True)]
+    rows = [[Text(hit.url), f"{hit.score:.2f}",
+             hit.published_at.strftime("%Y-%m-%d %H:%M") if hit.published_at else "-",
+             Text(f"{hit.kind} · {hit.source}"), Text(hit.title or ""), found_in(hit), _marked(hit.snippet)]
+            for hit in hits]
+    show_rows(console, columns, rows, title=f"{len(hits)} matches for {query!r}")
 
 
 def found_in(hit) -> Text:
