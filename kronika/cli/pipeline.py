@@ -54,14 +54,21 @@ def sources(ctx, as_json: bool) -> None:
 @main.command()
 @click.argument("source")
 @click.option("--recapture-all", is_flag=True, help="Re-fetch every known article of the source, not only those due.")
+@click.option("--dry-run", is_flag=True, help="Fetch the start pages only and print what would be followed and "
+              "what skipped, and why; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @one_line_errors
-def crawl(ctx, source: str, recapture_all: bool, as_json: bool) -> None:
+def crawl(ctx, source: str, recapture_all: bool, dry_run: bool, as_json: bool) -> None:
     """Crawl one source into WARC files (no parsing, no database rows besides the run).
 
+    \b
     Example: kronika crawl riverside-herald --recapture-all
+             kronika crawl riverside-herald --dry-run      (what a crawl would fetch, writing nothing)
     """
+    if dry_run:
+        _print_dry_run(_config(ctx).source(source), as_json)
+        return
     from kronika.steps.crawl import crawl as crawl_step
 
     with errors.status(f"crawling {source} ..."):
@@ -75,6 +82,35 @@ def crawl(ctx, source: str, recapture_all: bool, as_json: bool) -> None:
         console.print(f"{source}: run {result.run_id} {result.status}, {crawled.pages} pages, "
                       f"{crawled.errors} errors, {crawled.skipped} skipped, "
                       f"WARC files: {', '.join(result.warc_files) or 'none'}", soft_wrap=True)
+
+
+def _print_dry_run(source, as_json: bool) -> None:
+    from collections import Counter
+
+    from rich.markup import escape
+
+    from kronika.cli.layout import Column, plain, show_rows
+    from kronika.dry_run import dry_run
+
+    with errors.status(f"fetching the start pages of {source.name} ..."):
+        report = dry_run(source)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    for page in report.start_pages:
+        state = f"{page['status']} {page.get('content_type') or ''}".strip() if page["status"] else "not fetched"
+        console.print(f"[bold]start page[/] {escape(page['url'])}: {escape(state)}, read as {page.get('kind') or '-'}"
+                      + (f" ([red]{escape('; '.join(page['errors']))}[/])" if page.get("errors") else ""),
+                      soft_wrap=True, highlight=False)
+    colours = {"follow": "green", "skip": "yellow", "read": "cyan"}
+    rows = [[plain(d.url), f"[{colours[d.action]}]{d.action}[/]", plain(d.what), plain(d.reason)]
+            for d in report.decisions]
+    if rows:
+        show_rows(console, [Column("URL", copy=True), Column("would"), Column("what"), Column("why", prose=True)],
+                  rows, title=f"{source.name}: dry run (nothing written)")
+    counts = Counter(f"{d.action} {d.what}" for d in report.decisions)
+    console.print(f"{source.name}: " + (", ".join(f"{n} × {what}" for what, n in sorted(counts.items())) or
+                                        "nothing found on the start pages"), soft_wrap=True, highlight=False)
 
 
 @main.command()

@@ -11,15 +11,16 @@ the capture. Articles due for a recapture come from the crawl step as `recapture
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import StopDownload
 
+from kronika.spiders.article_filter import skip_reason
 from kronika.spiders.outcomes import count_error, count_failure, count_skip
 from kronika.spiders.parsers.discovery import parse_discovery
-from kronika.spiders.urls import canonicalize_url, matches_any
+from kronika.spiders.urls import canonicalize_url
 
 # What an article page may be served as; anything else is dropped after its headers, unless the
 # source sets fetch_non_html. No Content-Type at all is let through (the body is sniffed later).
@@ -76,11 +77,9 @@ class NewsSpider(scrapy.Spider):
             return None
         self._seen.add(url)
         if not recapture:
-            if (self.allow and not matches_any(url, self.allow)) or matches_any(url, self.deny):
-                count_skip(stats, "url_rule")
-                return None
-            if self.max_age and published_at and published_at < datetime.now(timezone.utc) - self.max_age:
-                count_skip(stats, "too_old")
+            reason = skip_reason(url, published_at, self.allow, self.deny, self.max_age)
+            if reason:
+                count_skip(stats, reason)
                 return None
         if self.articles_scheduled >= self.max_pages:
             count_skip(stats, "max_pages")
