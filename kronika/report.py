@@ -237,7 +237,12 @@ def print_status(console, report: dict) -> None:
     wide = fits(console, table)
     if wide:
         console.print(table)
+        for row in report["sources"]:  # the run id to copy, whole (the table has no room for it)
+            if row.get("last_run_id"):
+                console.print(f"[dim]{escape(row['source'])} last run:[/] {row['last_run_id']}", soft_wrap=True,
+                              highlight=False)
     else:
+        console.print("[bold]Kronika status[/]")
         for row in report["sources"]:
             console.print()
             print_block(console, f"[bold]{escape(row['source'])}[/] ({row['kind']})", _status_pairs(row, now))

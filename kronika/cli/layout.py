@@ -30,9 +30,25 @@ class Column:
 
 
 def fits(console: Console, table: Table) -> bool:
-    """Whether the table can be drawn at the console's width with no copied value cut."""
-    wide = console.options.update(max_width=100_000)
-    return console.measure(table, options=wide).minimum <= console.width
+    """Whether the table can be drawn at the console's width with nothing cut: each one-line
+    (no_wrap) column as wide as its widest cell, each wrapping column as wide as its longest word
+    (and its min_width). Rich's own minimum would squeeze one-line columns with an ellipsis."""
+    from rich.measure import Measurement
+
+    options = console.options.update(max_width=100_000)
+    total = 0
+    for column in table.columns:
+        cells = [column.header, *column.cells]
+        measured = [Measurement.get(console, options, console.render_str(c) if isinstance(c, str) else c)
+                    for c in cells]
+        if column.no_wrap:
+            width = max(m.maximum for m in measured)
+        else:
+            width = max([column.min_width or 0, *(m.minimum for m in measured)])
+        total += width + table.padding[1] + table.padding[3]  # cell padding, left and right
+    if table.box is not None:
+        total += len(table.columns) + 1 if table.show_edge else len(table.columns) - 1  # the rules between
+    return total <= console.width
 
 
 def table_of(columns: list[Column], rows: list[list], title: str | None = None,
