@@ -9,8 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from kronika import browse
+from kronika import browse, lookup
 from kronika.settings import Environment
+from kronika.storage.db.models import Article
 from kronika.storage.db.readonly import read_only_engine
 
 
@@ -31,9 +32,10 @@ def extracted_text(env: Environment, url: str, moment: datetime | None = None) -
     engine = read_only_engine(env.database_url)
     try:
         with Session(engine) as session:
-            article = browse.find_article(session, url)
-            post = None if article else browse.find_post(session, url)
-            if article is None and post is None:
+            found = lookup.find(session, url)  # the one URL lookup every command uses
+            article = found if isinstance(found, Article) else None
+            post = found if found is not None and article is None else None
+            if found is None:
                 raise ValueError(f"no article or post stored for {url} (see `kronika search`, or run "
                                  "`kronika extract`)")
             if article is not None:
