@@ -174,37 +174,47 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else ("inf" if a else "-")
 
 
+def _summaries(result: dict) -> dict:
+    return {name: result[name]["summary"] for name in ("kronika", "trafilatura", "htmldate")}
+
+
 def main(argv: list[str]) -> int:
     split = argv[argv.index("--split") + 1] if "--split" in argv else "test"
+    as_json = "--json" in argv
+    measured: dict = {}
     if "--corpus-only" not in argv:
-        _own_pages(argv)
-        if "--json" not in argv:
+        own = run()
+        measured["own_pages"] = _summaries(own)
+        if not as_json:
+            _print_own_pages(own, argv)
             print()
-    return _real_corpus(argv, split)
-
-
-def _real_corpus(argv: list[str], split: str) -> int:
-    # imported here: bench/ is not a package, and this file also runs as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from extraction_support.real_corpus import corpus_present, print_report, run_corpus
-
-    if not corpus_present():
+    corpus = _real_corpus(split)
+    measured["real_corpus"] = {"split": split, **_summaries(corpus)} if corpus else None
+    if as_json:
+        print(json.dumps(measured, indent=1))
+    elif corpus is None:
         print("real-world corpus absent: run `make corpus` to measure on real pages")
-        return 0
-    result = run_corpus(split)
-    if "--json" in argv:
-        print(json.dumps({name: result[name]["summary"] for name in ("kronika", "trafilatura", "htmldate")}, indent=1))
-        return 0
-    print_report(result, per_page="--per-page" in argv)
+    else:
+        _print_real_corpus(corpus, per_page="--per-page" in argv)
     return 0
 
 
-def _own_pages(argv: list[str]) -> int:
-    result = run()
+def _real_corpus(split: str) -> dict | None:
+    # imported here: bench/ is not a package, and this file also runs as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from extraction_support.real_corpus import corpus_present, run_corpus
+
+    return run_corpus(split) if corpus_present() else None
+
+
+def _print_real_corpus(result: dict, per_page: bool) -> None:
+    from extraction_support.real_corpus import print_report
+
+    print_report(result, per_page=per_page)
+
+
+def _print_own_pages(result: dict, argv: list[str]) -> None:
     k, t, h = (result[name]["summary"] for name in ("kronika", "trafilatura", "htmldate"))
-    if "--json" in argv:
-        print(json.dumps({name: result[name]["summary"] for name in ("kronika", "trafilatura", "htmldate")}, indent=1))
-        return 0
     print(f"Extraction quality on {result['pages']} pages in {result['templates']} templates "
           f"(tests/data/extraction), {SHINGLE}-word shingles")
     print(f"{'measure':<28}{'kronika':>10}{'baseline':>10}{'ratio':>8}  baseline")
@@ -229,7 +239,6 @@ def _own_pages(argv: list[str]) -> int:
             other = by_page[row["page"]]
             flags = "".join(c if row[key] else "." for c, key in (("T", "title"), ("A", "authors"), ("D", "date_day")))
             print(f"  {row['page'][:60]:<60} F1 {row['f1']:.2f} vs {other['f1']:.2f}  {flags}")
-    return 0
 
 
 if __name__ == "__main__":
