@@ -11,6 +11,7 @@ import pytest
 
 from kronika.mirror.lab import RETRY_AFTER_SECONDS, article_path
 from kronika.steps.crawl import crawl
+from tests.integration.helpers import run_crawl_job
 from tests.integration.test_news_crawl import LAB, lab_source
 
 # Arrival times are taken at the server. A request's trip there (a task to start, a connection to
@@ -82,3 +83,22 @@ def test_retry_after_is_waited_for_and_the_whole_site_waits(sqlite_env, mirror):
         # whatever request came just before the retry was handed out at least that long before it
         before = [at for at, _ in arrivals if at < retried]
         assert retried - before[-1] >= least * (1 - ONE_GAP_SLACK), slug
+
+
+def test_a_retry_after_longer_than_the_cap_waits_the_cap(tmp_path, mirror):
+    """RETRY_AFTER_MAX_DELAY: the lab's busy pages ask for 1 s (429) and about 2 s (503, a date);
+    with the cap at 0.5 s both are capped, and each retry still waits at least the cap."""
+    cap = 0.5
+    job = {"spider": "news",
+           "spider_args": {"start_urls": [f"{mirror.url}/lab/"], "allowed_domains": ["127.0.0.1"],
+                           "max_depth": 1, "max_pages": 40},
+           "settings": {"KRONIKA_WARC_DIR": str(tmp_path / "warc" / "lab"), "KRONIKA_ALLOW_PRIVATE_NETWORKS": True,
+                        "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "LOG_LEVEL": "INFO",
+                        "RETRY_AFTER_MAX_DELAY": cap}}
+    stats, process = run_crawl_job(job, tmp_path, "capped", timeout=300)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert stats["kronika/retry_after/count"] == 2 and stats["kronika/retry_after/capped"] == 2
+    assert stats["kronika/retry_after/max_delay"] == cap
+    for slug in ("busy-newsroom-update", "busy-until-a-date"):
+        refused, retried = mirror.hit_times(article_path(slug))
+        assert retried - refused >= cap - TRANSIT, slug
