@@ -15,22 +15,14 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from kronika.times import parse_duration
+
 SOURCE_NAME = r"^[a-z0-9][a-z0-9-]*$"
 _ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
-_DURATION = re.compile(r"^(\d+)([smhd])$")
 
 
 class ConfigError(Exception):
     """A config file that cannot be used; the message is one line naming file, source and field."""
-
-
-def parse_duration(text: str) -> int:
-    """'90s', '15m', '6h', '3d' -> seconds."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise ValueError(f"not a duration like 30m, 6h or 3d: {text!r}")
-    number, unit = match.groups()
-    return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
 def first_run_cutoff(value: str, now: datetime) -> datetime:
@@ -122,6 +114,12 @@ class Politeness(BaseModel):
             return value
         if len(value.split()) != 5:
             raise ValueError(f"not a 5-field cron expression: {value!r}")
+        from croniter import croniter
+
+        try:  # a schedule that parses but never fires (31 February) would leave the source unrun, silently
+            croniter(value, datetime.now(timezone.utc)).get_next(datetime)
+        except Exception as exc:
+            raise ValueError(f"a cron expression that never fires: {value!r} ({exc})") from None
         return value
 
 
@@ -198,6 +196,18 @@ class NewsSource(Politeness):
     fetch_non_html: bool = False
     # the source's own CSS/XPath per field for the extraction chain
     extraction: ExtractionRules | None = None
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _start_urls_allowed(cls, domains: list[str], info) -> list[str]:
+        """A start URL outside allowed_domains would be dropped by Scrapy's offsite filter: never fetched."""
+        wanted = [d.lower().strip(".") for d in domains]
+        for url in info.data.get("start_urls") or []:
+            host = (re.match(r"^https?://([^/:?#]+)", url) or [None, ""])[1].lower()
+            if not any(host == d or host.endswith("." + d) for d in wanted):
+                raise ValueError(f"start URL {url} is outside allowed_domains ({', '.join(domains)}): "
+                                 "it would never be fetched")
+        return domains
 
     @field_validator("allow_urls", "deny_urls")
     @classmethod
@@ -353,7 +363,19 @@ def _first_error(path: Path, source_name: str | None, error: ValidationError) ->
         loc = ["kind"]  # the discriminator itself is wrong or missing
     field = ".".join(loc) or "(file)"
     where = f"source {source_name!r}" if source_name else "defaults"
-    return ConfigError(f"{path}: {where}: field {field}: {first['msg']}")
+    message = first["msg"]
+    if first["type"] == "extra_forbidden" and loc:
+        from kronika.names import close_matches
+
+        matches = close_matches(loc[-1], _known_keys())
+        message = "not a known key" + (f" — did you mean {matches[0]!r}?" if matches else " (docs/sources.md lists them)")
+    return ConfigError(f"{path}: {where}: field {field}: {message}")
+
+
+def _known_keys() -> set[str]:
+    """Every key a config file may use, for suggesting the one a misspelt key meant."""
+    models = (ConfigFile, Politeness, NewsSource, TelegramSource, Timestamping, ExtractionRules)
+    return {name for model in models for name in model.model_fields}
 
 
 _SOURCE_ADAPTER = TypeAdapter(Source)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from kronika.cli.base import (
     read_session,
     reading_environment,
 )
+from kronika.cli.params import TIME, TIME_HELP
 from kronika.storage.warc.paths import relative_name
 
 if TYPE_CHECKING:
@@ -43,9 +45,8 @@ def _bytes_bar(description: str):
 
 @main.command()
 @click.argument("url")
-@click.option("--at", "at", metavar="TIMESTAMP",
-              help="Closest capture to this time: 20260102130500 (or a prefix: 2026, 20260102) or ISO 8601. "
-                   "Default: the newest.")
+@click.option("--at", "at", type=TIME,
+              help=f"Closest capture to this time (default: the newest). {TIME_HELP}")
 @click.option("--raw", "mode", flag_value="raw", help="The HTTP response as archived (headers + body as sent).")
 @click.option("--headers", "mode", flag_value="headers", help="Only the status line and headers.")
 @click.option("--body", "mode", flag_value="body", default=True, help="The decoded body, e.g. the HTML source (default).")
@@ -54,7 +55,7 @@ def _bytes_bar(description: str):
 @click.option("--json", "as_json", is_flag=True, help="Print the capture, its headers and its body as JSON "
               "(with --text: the version and its text).")
 @one_line_errors
-def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
+def get(url: str, at: datetime | None, mode: str, as_json: bool) -> None:
     """Print the capture of URL closest to a time (a revisit's body comes from its original),
     or with --text the text Kronika extracted from it.
 
@@ -70,15 +71,14 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
     """
     from kronika.lookup import closest_capture
     from kronika.spiders.parsers.charset import decode_html
-    from kronika.storage.warc.retrieve import http_head, parse_when, read_capture
+    from kronika.storage.warc.retrieve import http_head, read_capture
 
     env = reading_environment()
-    moment = parse_when(at) if at else None
     if mode == "text":
-        _print_extracted_text(env, url, moment, as_json)
+        _print_extracted_text(env, url, at, as_json)
         return
     with read_session() as session:
-        capture = closest_capture(session, url, moment)
+        capture = closest_capture(session, url, at)
         if capture is None:
             raise KnownError(f"no captures of {url} (see `kronika history`, or run `kronika index`)")
         try:
@@ -103,8 +103,6 @@ def get(url: str, at: str | None, mode: str, as_json: bool) -> None:
         if text and not text.endswith("\n"):
             out.write(b"\n")
     out.flush()
-    from datetime import datetime
-
     from kronika.storage.warc.replay import timestamp14
 
     stamp = timestamp14(datetime.fromisoformat(found.capture["captured_at"]))  # the form --at and replay take
@@ -180,8 +178,8 @@ def verify(source: str | None, as_json: bool) -> None:
 @main.command()
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
 @click.option("--source", help="Only this source's captures.")
-@click.option("--since", help="Captures at or after this time (20260102, ISO 8601, ...).")
-@click.option("--until", help="Captures before this time.")
+@click.option("--since", type=TIME, help=f"Captures at or after this time. {TIME_HELP}")
+@click.option("--until", type=TIME, help="Captures before this time.")
 @click.option("--title", help="The package's title (default: Kronika archive of SOURCE).")
 @click.option("--sign", "key", envvar="KRONIKA_SIGNING_KEY", type=click.Path(dir_okay=False),
               help="Sign with this ECDSA private key (PEM; or $KRONIKA_SIGNING_KEY): the WACZ signing spec, "
@@ -191,7 +189,7 @@ def verify(source: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the datapackage as JSON.")
 @click.pass_context
 @one_line_errors
-def wacz(ctx: click.Context, out: str, source: str | None, since: str | None, until: str | None,
+def wacz(ctx: click.Context, out: str, source: str | None, since: datetime | None, until: datetime | None,
          title: str | None, key: str | None, cert: str | None, as_json: bool) -> None:
     """Export captures as a WACZ 1.1.1 package (WARCs, CDXJ index, pages with titles, hashes).
 
@@ -209,18 +207,17 @@ def wacz(ctx: click.Context, out: str, source: str | None, since: str | None, un
 
     sign = signer_for(ctx, key, cert)
     from kronika.names import check_stored_source
-    from kronika.storage.warc.retrieve import parse_when
     from kronika.storage.warc.wacz import build_wacz, select_for_wacz
 
     env = reading_environment()
     check_stored_source(env.database_url, source)
     files, pages = select_for_wacz(env.database_url, env.archive_dir, source,
-                                   parse_when(since) if since else None, parse_when(until) if until else None)
+                                   since, until)
     if not files:
         raise KnownError("no captures match: nothing to package (run `kronika index`, or widen --since/--until)")
     title = title or f"Kronika archive of {source or 'all sources'}"
-    description = "Captures " + " ".join(part for part in (f"since {since}" if since else "",
-                                                           f"until {until}" if until else "") if part)
+    description = "Captures " + " ".join(part for part in (f"since {since.isoformat()}" if since else "",
+                                                           f"until {until.isoformat()}" if until else "") if part)
     members = None
     if sign:
         from kronika.custody.evidence import custody_for

@@ -21,10 +21,17 @@ errors = Console(stderr=True)
 
 
 class KnownError(click.ClickException):
-    """An expected failure: printed as one line, exit status 1."""
+    """An expected failure: printed as one line, exit status 1 unless told otherwise (failures.py)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        errors.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        # escaped: a message quoting a pattern such as [a-z0-9] must reach the user whole
+        errors.print(f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
 
 
 def one_line_errors(func):
@@ -37,6 +44,11 @@ def one_line_errors(func):
         except Exception as exc:  # a database that is down, a disk that is full, ...
             if isinstance(exc, click.ClickException):
                 raise
+            from kronika.cli.failures import describe
+
+            known = describe(exc)
+            if known is not None:
+                raise KnownError(known.message, known.exit_code) from None
             if isinstance(exc, _user_errors()):
                 raise KnownError(str(exc)) from None
             logging.getLogger("kronika").debug("failure", exc_info=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 from rich.table import Table
@@ -25,6 +25,7 @@ from kronika.cli.base import (
     progress_bar,
     read_session,
 )
+from kronika.cli.params import TIME, TIME_HELP
 
 
 @main.group()
@@ -93,26 +94,17 @@ def parse(file: str, lang: str, as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------------------ stored claims
-def _when(value: str | None) -> datetime | None:
-    from kronika.storage.warc.retrieve import parse_when
-
-    if not value:
-        return None
-    try:
-        return parse_when(value).astimezone(timezone.utc)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 @claims.command()
 @click.option("--url", help="Only this article or post (its URL, or a t.me/CHANNEL/ID link).")
 @click.option("--query", "-q", help="Only claims whose sentence, URL or title contains this.")
 @click.option("--source", help="Only this source.")
-@click.option("--since", help="Only versions captured at or after this time (ISO 8601).")
+@click.option("--since", type=TIME, help=f"Only versions captured at or after this time. {TIME_HELP}")
 @click.option("--category", help="Only this category (killed, injured, hospitalised, missing, drones, missiles, …).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per entry.")
 @one_line_errors
-def timeline(url: str | None, query: str | None, source: str | None, since: str | None, category: str | None,
+def timeline(url: str | None, query: str | None, source: str | None, since: datetime | None, category: str | None,
              as_json: bool) -> None:
     """Each figure per source and category, in capture order, with who said it and where.
 
@@ -130,7 +122,7 @@ def timeline(url: str | None, query: str | None, source: str | None, since: str 
 
     if url and query:
         raise KnownError("give --url or --query, not both")
-    filters = {"query": query, "source": source, "since": _when(since), "category": category}
+    filters = {"query": query, "source": source, "since": since, "category": category}
     with read_session() as session:
         if source:
             from kronika.names import check_name, stored_sources

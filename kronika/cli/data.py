@@ -1,7 +1,7 @@
 """Commands for archivists and data consumers: export, timeline, plot, serve (all read-only)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -18,18 +18,7 @@ from kronika.cli.base import (
     progress_bar,
     read_session,
 )
-
-
-def _when(value: str | None) -> datetime | None:
-    """ISO 8601 or a WARC timestamp prefix (one parser for every command: `parse_when`), in UTC."""
-    from kronika.storage.warc.retrieve import parse_when
-
-    if not value:
-        return None
-    try:
-        return parse_when(value).astimezone(timezone.utc)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+from kronika.cli.params import TIME, TIME_HELP
 
 
 def _table_names() -> str:
@@ -47,13 +36,13 @@ def _table_names() -> str:
               help="Default: from -o's suffix, else jsonl (parquet for --all).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout; Parquet needs a file).")
 @click.option("--source", help="Only this source's rows.")
-@click.option("--since", help="Only rows at or after this time (ISO 8601; UTC unless an offset is given).")
-@click.option("--until", help="Only rows before this time.")
+@click.option("--since", type=TIME, help=f"Only rows at or after this time. {TIME_HELP}")
+@click.option("--until", type=TIME, help="Only rows before this time.")
 @click.option("--list", "list_tables", is_flag=True, help="List the tables and views that can be exported.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON (the manifest for --all).")
 @one_line_errors
 def export(table: str | None, all_dir: str | None, fmt: str | None, output: str | None, source: str | None,
-           since: str | None, until: str | None, list_tables: bool, as_json: bool) -> None:
+           since: datetime | None, until: datetime | None, list_tables: bool, as_json: bool) -> None:
     """Export a table or view as JSON Lines, CSV or Parquet, streaming (constant memory).
 
     \b
@@ -117,10 +106,10 @@ def export(table: str | None, all_dir: str | None, fmt: str | None, output: str 
 
                 with Session(connection) as session:
                     check_name("source", source, stored_sources(session), " in the database")
-            total = count_rows(connection, query(tables[table], source, _when(since), _when(until)))
+            total = count_rows(connection, query(tables[table], source, since, until))
             with progress_bar("rows") as bar:
                 task = bar.add_task(f"exporting {table}", total=total)
-                rows = export_table(connection, table, fmt, target, source, _when(since), _when(until),
+                rows = export_table(connection, table, fmt, target, source, since, until,
                                     progress=lambda n: bar.advance(task, n))
         if as_json and target:
             emit_json({"table": table, "format": fmt, "rows": rows, "file": str(target)})
@@ -163,12 +152,12 @@ def _print_versions(title: str, versions: list[dict], label: str) -> None:
 @click.argument("url", required=False)
 @click.option("--channel", help="Every post of a Telegram channel: posted, edited, deleted.")
 @click.option("--query", "-q", "q", help="Articles and posts whose title, URL or text contains this.")
-@click.option("--since", help="Only events at or after this time (ISO 8601) for --channel.")
-@click.option("--until", help="Only events before this time (ISO 8601) for --channel.")
+@click.option("--since", type=TIME, help=f"Only events at or after this time, for --channel. {TIME_HELP}")
+@click.option("--until", type=TIME, help="Only events before this time, for --channel.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show each version's text changes word by word.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @one_line_errors
-def timeline(url: str | None, channel: str | None, q: str | None, since: str | None, until: str | None,
+def timeline(url: str | None, channel: str | None, q: str | None, since: datetime | None, until: datetime | None,
              show_diff: bool, as_json: bool) -> None:
     """The versions of an article (or post) over time, or a channel's or a search's events, with what changed.
 
@@ -218,7 +207,7 @@ def timeline(url: str | None, channel: str | None, q: str | None, since: str | N
 
             channel = check_name("channel", channel.lstrip("@"), stored_channels(session), " in the database",
                                  ignore_case=True)
-            events = browse.channel_timeline(session, channel, _when(since), _when(until))
+            events = browse.channel_timeline(session, channel, since, until)
             title = f"@{channel}"
         else:
             events = browse.query_timeline(session, q)

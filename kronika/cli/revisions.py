@@ -13,6 +13,7 @@ import click
 from rich.text import Text
 
 from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors, reading_environment
+from kronika.cli.params import TIME, TIME_HELP
 
 if TYPE_CHECKING:
     from kronika.settings import Environment
@@ -29,17 +30,6 @@ def word_diff(old: str, new: str) -> list[dict]:
 def changed_fields(old: dict, new: dict) -> dict:
     return {name: {"from": old.get(name), "to": new.get(name)}
             for name in new if old.get(name) != new.get(name)}
-
-
-def parse_time(value: str | None) -> datetime | None:
-    from kronika.storage.warc.retrieve import parse_when
-
-    if value is None:
-        return None
-    try:
-        return parse_when(value)
-    except ValueError as exc:
-        raise KnownError(str(exc)) from None
 
 
 def _iso(value) -> str | None:
@@ -138,11 +128,11 @@ def render(diff: dict) -> Text:
 
 @main.command()
 @click.argument("url")
-@click.option("--from", "since", metavar="TIME", help="Compare from the version in effect at this time (ISO 8601).")
-@click.option("--to", "until", metavar="TIME", help="Compare to the version in effect at this time (default: the newest).")
+@click.option("--from", "since", type=TIME, help=f"Compare from the version in effect at this time. {TIME_HELP}")
+@click.option("--to", "until", type=TIME, help="Compare to the version in effect at this time (default: the newest).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (word-level opcodes and changed fields).")
 @one_line_errors
-def diff(url: str, since: str | None, until: str | None, as_json: bool) -> None:
+def diff(url: str, since: datetime | None, until: datetime | None, as_json: bool) -> None:
     """Word-level diff of an article's (or a t.me/<channel>/<id> post's) text and changed fields.
 
     Without --from/--to: the newest version against the one before it.
@@ -151,7 +141,7 @@ def diff(url: str, since: str | None, until: str | None, as_json: bool) -> None:
     Example: kronika diff https://example.org/news/strike.html
              kronika diff https://t.me/zarichna_ova/4117 --from 2026-01-14T08:00:00Z --json
     """
-    result = revision_diff(reading_environment(), url, parse_time(since), parse_time(until))
+    result = revision_diff(reading_environment(), url, since, until)
     if as_json:
         emit_json(result)
     else:

@@ -2,36 +2,27 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 from rich.text import Text
 
-from kronika.cli.base import KnownError, console, emit_json, main, one_line_errors, reading_environment
-
-
-def _moment(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise KnownError(f"{option}: not a date or time like 2026-01-14 or 2026-01-14T06:00+02:00: {value!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+from kronika.cli.base import console, emit_json, main, one_line_errors, reading_environment
+from kronika.cli.params import TIME, TIME_HELP
 
 
 @main.command()
 @click.argument("query")
 @click.option("--source", help="Only this source's articles or posts.")
-@click.option("--since", help="Published at or after (date or ISO time; UTC unless an offset is given).")
-@click.option("--until", help="Published before (date or ISO time).")
+@click.option("--since", type=TIME, help=f"Published at or after this time. {TIME_HELP}")
+@click.option("--until", type=TIME, help="Published before this time.")
 @click.option("--kind", type=click.Choice(["all", "article", "post"]), default="all", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--latest", "latest_only", is_flag=True,
               help="Only the current text (default: every version, so text a rewrite removed is found too).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @one_line_errors
-def search(query: str, source: str | None, since: str | None, until: str | None, kind: str, limit: int,
+def search(query: str, source: str | None, since: datetime | None, until: datetime | None, kind: str, limit: int,
            latest_only: bool, as_json: bool) -> None:
     """Full-text search over every version of the articles and posts, best matches first, with snippets.
 
@@ -52,7 +43,7 @@ def search(query: str, source: str | None, since: str | None, until: str | None,
     check_stored_source(env.database_url, source)
     engine = open_database(env.database_url)
     kinds = ("article", "post") if kind == "all" else (kind,)
-    hits = run_search(engine, query, source=source, since=_moment(since, "--since"), until=_moment(until, "--until"),
+    hits = run_search(engine, query, source=source, since=since, until=until,
                       limit=limit, kinds=kinds, latest_only=latest_only)
     if as_json:
         emit_json({"query": query, "latest_only": latest_only, "hits": [hit.as_dict() for hit in hits]})

@@ -84,11 +84,11 @@ def _with_capture_urls(session: Session, versions: list[dict]) -> list[dict]:
 
 
 def _time_param(request: Request, name: str) -> datetime | None:
-    from kronika.storage.warc.retrieve import parse_when
+    from kronika.times import parse_time
 
     value = request.query_params.get(name, "").strip()
     try:
-        return parse_when(value) if value else None
+        return parse_time(value) if value else None
     except ValueError as exc:
         raise HTTPException(400, f"{name}: {exc}") from None
 

@@ -30,25 +30,14 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def require_database(url: str) -> None:
-    """Raise DatabaseNotReady unless a SQLite URL names an existing file: read-only commands call
-    this first, so a wrong path is reported instead of silently creating an empty database."""
+    """Raise DatabaseNotReady unless the database exists and its schema is current: read-only
+    commands call this first, so a wrong path or an old schema is reported, never created or migrated."""
+    read_only_engine(url).dispose()
+
+
+def _shown(url: str) -> str:
     path = sqlite_path(url)
-    if path is not None:
-        if not path.is_file():
-            raise DatabaseNotReady(
-                f"no database at {path} — run `kronika run SOURCE` (or `kronika crawl`) first, or set "
-                "KRONIKA_DATABASE_URL to the one you mean (a relative path is taken from the current directory)")
-        return
-    if make_url(url).get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_pre_ping=True)
-        try:
-            empty = not current_revisions(engine)
-        finally:
-            engine.dispose()
-        if empty:
-            shown = make_url(url).render_as_string(hide_password=True)
-            raise DatabaseNotReady(f"no Kronika tables in the database at {shown} — run `kronika db upgrade` "
-                                   "(or a first `kronika run SOURCE`), or set KRONIKA_DATABASE_URL to the one you mean")
+    return str(path) if path else make_url(url).render_as_string(hide_password=True)
 
 
 def _unicode_lower(value):
@@ -70,8 +59,11 @@ def read_only_engine(url: str, check_schema: bool = True) -> Engine:
         database = parsed.database
         if not database or database == ":memory:":
             raise DatabaseNotReady("an in-memory SQLite database cannot be opened read-only")
-        require_database(url)
         path = sqlite_path(url)
+        if not path.is_file():
+            raise DatabaseNotReady(
+                f"no database at {path} — run `kronika run SOURCE` (or `kronika crawl`) first, or set "
+                "KRONIKA_DATABASE_URL to the one you mean (a relative path is taken from the current directory)")
         engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true",
                                connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_read_only)
@@ -79,9 +71,17 @@ def read_only_engine(url: str, check_schema: bool = True) -> Engine:
         options = " ".join(filter(None, [parsed.query.get("options"), "-c default_transaction_read_only=on"]))
         engine = create_engine(parsed.update_query_dict({"options": options}), pool_pre_ping=True)
     if check_schema:
-        missing = head_revisions() - current_revisions(engine)
+        try:
+            current = current_revisions(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        missing = head_revisions() - current
         if missing:
             engine.dispose()
-            raise DatabaseNotReady(f"the database lacks schema revisions {', '.join(sorted(missing))}: "
-                                   "run `kronika db upgrade`")
+            if not current:
+                raise DatabaseNotReady(f"no Kronika tables in the database at {_shown(url)} — run `kronika db "
+                                       "upgrade` (or a first `kronika run SOURCE`), or set KRONIKA_DATABASE_URL")
+            raise DatabaseNotReady(f"the database at {_shown(url)} is older than this version of Kronika (it lacks "
+                                   f"schema revisions {', '.join(sorted(missing))}): run `kronika db upgrade`")
     return engine

@@ -5,7 +5,6 @@ Which capture a URL names is decided by kronika.lookup, the one URL rule of ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,19 +13,6 @@ from kronika.storage.db.models import Capture, WarcFile
 from kronika.storage.warc.cdxj import urlkey
 from kronika.storage.warc.paths import archive_path
 from kronika.storage.warc.reader import StoredResponse, read_response
-
-
-def parse_when(text: str) -> datetime:
-    """A WARC-style timestamp prefix (2026, 20260102, 20260102130500) or ISO 8601, taken as UTC."""
-    value = text.strip()
-    if value.isdigit() and 4 <= len(value) <= 14 and len(value) % 2 == 0:
-        padded = value + "0101000000"[len(value) - 4:] if len(value) < 14 else value
-        return datetime.strptime(padded[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"cannot read time {text!r}: use 20260102130500, 2026-01-02 or 2026-01-02T13:05:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass

@@ -105,5 +105,5 @@ def test_unknown_source_and_missing_argument_fail_in_one_line(demo_config, sqlit
 
 def test_a_database_that_is_down_is_a_one_line_error(sqlite_env):
     result = kronika("status", env={"KRONIKA_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
-    assert result.returncode == 1
+    assert result.returncode == 3  # the database cannot be reached (kronika/cli/failures.py)
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

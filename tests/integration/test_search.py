@@ -70,7 +70,9 @@ def test_search_ukrainian_english_posts_filters_and_cli(any_env, crawled):
     assert data["hits"][0]["url"].endswith(VISTNYK_STRIKE) and len(data["hits"]) <= 3
     result = runner.invoke(main, ["search", "missile strike", "--source", "riverside-herald"])
     assert result.exit_code == 0 and "missile" in result.output.lower()
-    result = runner.invoke(main, ["search", "удар", "--since", "yesterday"])
+    result = runner.invoke(main, ["search", "удар", "--since", "yesterday"])  # every command's time forms
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["search", "удар", "--since", "soon"])
     assert result.exit_code != 0 and "--since" in result.output
 
 

@@ -202,3 +202,72 @@ def test_a_url_that_was_never_captured_is_a_one_line_error_in_every_command(craw
     for command in (["history"], ["get"], ["diff"], ["timeline"]):
         line = one_line_error(kronika(*command, "https://nowhere.example/x", env=env))
         assert "https://nowhere.example/x" in line
+
+
+def test_every_command_reads_times_the_same_way(crawled, tmp_path):
+    from click.testing import CliRunner
+
+    from kronika.cli import main
+
+    article_url, post_url = _article_and_post(crawled)
+    runner = CliRunner(env=crawled_env(crawled))
+    commands = {
+        "export": ["export", "articles", "-o", str(tmp_path / "a.jsonl"), "--since"],
+        "search": ["search", "flood", "--since"],
+        "timeline": ["timeline", "--channel", "zarichna_ova", "--until"],
+        "diff": ["diff", article_url, "--to"],
+        "get": ["get", article_url, "--at"],
+        "wacz": ["wacz", str(tmp_path / "p.wacz"), "--until"],
+        "claims": ["claims", "timeline", "--query", "flood", "--since"],
+    }
+    for name, command in commands.items():
+        for form in ("20260102", "2026-01-02T13:05:00Z", "2h", "3d", "yesterday", "now"):
+            result = runner.invoke(main, [*command, form])
+            assert result.exit_code != 2 and "cannot read time" not in result.output, (name, form, result.output)
+        bad = runner.invoke(main, [*command, "soon"])
+        assert bad.exit_code == 2 and "cannot read time 'soon'" in bad.output, (name, bad.output)
+
+
+def test_a_database_that_is_down_is_named_with_what_to_do(tmp_path):
+    result = kronika("status", env={"KRONIKA_DATABASE_URL": "postgresql+psycopg://nobody:pw@127.0.0.1:1/none"})
+    line = one_line_error(result)
+    assert line == ("error: cannot reach the database at postgresql+psycopg://nobody:***@127.0.0.1:1/none "
+                    "(connection refused); set KRONIKA_DATABASE_URL or start PostgreSQL")
+    assert result.returncode == 3
+
+
+def test_a_database_older_than_the_code_asks_for_db_upgrade(tmp_path):
+    from kronika.storage.db.engine import make_engine, upgrade
+
+    old = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{old}")
+    upgrade(engine, "0001")
+    engine.dispose()
+    for command in (["status"], ["search", "flood"], ["history", "http://example.org/"]):
+        line = one_line_error(kronika(*command, env={"KRONIKA_DATABASE_URL": f"sqlite:///{old}"}))
+        assert f"the database at {old} is older than this version of Kronika" in line and "kronika db upgrade" in line
+
+
+CONFIG_MISTAKES = [
+    ("defaults:\n  download_dealy: 1\nsources: []\n", "field download_dealy: not a known key — did you mean 'download_delay'?"),
+    ("sources:\n  - {name: a, kind: news, start_urls: ['https://b.example/'], allowed_domains: [a.example]}\n",
+     "start URL https://b.example/ is outside allowed_domains (a.example)"),
+    ("sources:\n  - {name: a, kind: news, schedule: '0 0 31 2 *', start_urls: ['https://a.example/'], allowed_domains: [a.example]}\n",
+     "a cron expression that never fires: '0 0 31 2 *'"),
+    ("sources:\n  - {name: a, kind: news, start_urls: ['https://a.example/'], allowed_domains: [a.example], allow_urls: ['[a-z0-9']}\n",
+     "not a regular expression: '[a-z0-9'"),  # markup-like text reaches the user whole
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), CONFIG_MISTAKES, ids=["misspelt key", "start URL", "cron", "pattern"])
+def test_config_mistakes_are_one_line_with_the_fix(body, expected, tmp_path):
+    config = tmp_path / "sources.yaml"
+    config.write_text(body)
+    line = one_line_error(kronika("--config", str(config), "sources"))
+    assert expected in line, line
+
+
+def test_pywb_missing_says_how_to_install_it(crawled, tmp_path):
+    env = {**crawled_env(crawled), "KRONIKA_PYWB": str(tmp_path / "no-wayback"), "PATH": "/usr/bin:/bin"}
+    line = one_line_error(kronika("replay", "--port", "0", env=env))
+    assert "pywb is not installed: run `make pywb`" in line

@@ -91,7 +91,8 @@ def test_duplicate_names_and_bad_yaml_and_missing_file(tmp_path):
 
 
 def test_environment_references_expand_with_defaults(tmp_path, monkeypatch):
-    body = GOOD.replace("https://example.org/rss.xml", "'${FEED_BASE:-https://fallback.org}/rss.xml'")
+    body = GOOD.replace("https://example.org/rss.xml", "'${FEED_BASE:-https://fallback.org}/rss.xml'") \
+        .replace("allowed_domains: [example.org]", "allowed_domains: [example.org, fallback.org, chosen.org]")
     monkeypatch.delenv("FEED_BASE", raising=False)
     assert load_config(write(tmp_path, body)).sources[0].start_urls == ["https://fallback.org/rss.xml"]
     monkeypatch.setenv("FEED_BASE", "https://chosen.org")

@@ -4,13 +4,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from kronika.storage.warc.cdxj import index_records
-from kronika.storage.warc.retrieve import parse_when
 from kronika.storage.warc.verify import digest_matches, verify_file
 from kronika.storage.warc.writer import RollingWarcWriter, payload_digest
 from tests.unit.test_warc_writer import exchange
@@ -80,21 +76,5 @@ def test_digest_forms():
     assert digest_matches(payload_digest(body), body + b"!") is False
     assert digest_matches("sha256:" + hashlib.sha256(body).hexdigest(), body) is True
     assert digest_matches("nosuch:abc", body) is None
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("2026", datetime(2026, 1, 1, tzinfo=timezone.utc)),
-    ("20260102", datetime(2026, 1, 2, tzinfo=timezone.utc)),
-    ("20260102130507", datetime(2026, 1, 2, 13, 5, 7, tzinfo=timezone.utc)),
-    ("2026-01-02T13:05:07Z", datetime(2026, 1, 2, 13, 5, 7, tzinfo=timezone.utc)),
-    ("2026-01-02", datetime(2026, 1, 2, tzinfo=timezone.utc)),
-])
-def test_times_accepted_by_get(text, expected):
-    assert parse_when(text) == expected
-
-
-def test_bad_time_is_a_clear_error():
-    with pytest.raises(ValueError, match="cannot read time"):
-        parse_when("yesterday")
 
 
