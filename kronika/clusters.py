@@ -40,6 +40,8 @@ from typing import TypeVar
 import numpy as np
 from sqlalchemy import delete, func, or_, select
 
+from kronika.locks import serialise
+from kronika.normalise.versions import on_versions_changed
 from kronika.storage.db.engine import unit_of_work
 from kronika.storage.db.models import (
     Article,
@@ -220,10 +222,17 @@ SCHEME_KEY = "article_signatures_scheme"
 
 
 def articles_fingerprint(session) -> str:
-    """What the clusters depend on, cheaply: articles and versions only ever grow."""
+    """What the clusters depend on, cheaply: articles and versions grow as files are loaded; a
+    version removed by a late file (which may keep the count) discards the fingerprint instead."""
     articles = session.scalar(select(func.count()).select_from(Article))
     versions = session.scalar(select(func.count()).select_from(ArticleVersion))
     return f"{articles} articles, {versions} versions"
+
+
+@on_versions_changed
+def _versions_changed(session, model: type, added, removed) -> None:
+    if model is ArticleVersion and removed:
+        session.execute(delete(KronikaState).where(KronikaState.key == STATE_KEY))
 
 
 def clusters_are_current(engine) -> bool:
@@ -400,6 +409,8 @@ def update_story_clusters(engine, stats: Counter | None = None) -> int:
     stats = Counter() if stats is None else stats
     stats["signatures_computed"] += refresh_signatures(engine)
     with unit_of_work(engine) as session:
+        # two extracts ending at once take turns: the second reads what the first committed
+        serialise(session, "kronika-story-clusters")
         upsert(session, KronikaState, {"key": STATE_KEY, "value": articles_fingerprint(session)},
                conflict=["key"], update=["value"])
         # articles another extract changed since the batches above (usually none)

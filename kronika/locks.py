@@ -45,3 +45,24 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def serialise_source(session, source: str) -> None:
+    """Hold, until the session's transaction ends, the right to write one source's derived rows:
+    two extracts loading files of one source would otherwise re-derive the same items at once."""
+    serialise(session, f"kronika-extract:{source}")
+
+
+def serialise(session, name: str) -> None:
+    """Wait for, then hold until the session's transaction ends, a database-wide lock called `name`.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the name's hash. SQLite has one writer
+    at a time anyway; BEGIN IMMEDIATE takes the write lock when the transaction starts, so a second
+    writer waits (busy_timeout) instead of failing when what it read has gone stale. Call it before
+    anything is written in the transaction."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+    elif dialect == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,8 +1,9 @@
 """Claims as rows: extracted when a version is stored, re-derived by the backfill (docs/claims.md).
 
 The `claims` table is derived data like every other table: a version's claims are written in the
-same transaction as the version, from its text alone, so `kronika extract --all` rebuilds the same
-rows, and deleting a version deletes its claims (ON DELETE CASCADE on both version columns).
+same transaction as the version, from its text alone (by a listener of kronika/normalise/versions.py,
+which adds and removes every version row, so claims follow a version a late file moves), so
+`kronika extract --all` rebuilds the same rows, and deleting a version deletes its claims (ON DELETE CASCADE on both version columns).
 
 Only new versions are read (a version is stored only when its content changed), and
 `extract_claims` rejects most texts with two cheap regex scans, so claims cost extract little
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kronika.claims.denials import extract_denials
 from kronika.claims.extract import extract_claims
+from kronika.normalise.versions import on_versions_changed
 from kronika.storage.db.models import Article, ArticleVersion, StoredClaim, TelegramPost, TelegramPostVersion
 
 LANGUAGES = ("en", "uk", "ru")
@@ -102,6 +104,24 @@ def remove_version_claims(session: Session, *, article_version_id: int | None = 
         session.execute(delete(StoredClaim).where(StoredClaim.article_version_id == article_version_id))
     if post_version_id is not None:
         session.execute(delete(StoredClaim).where(StoredClaim.post_version_id == post_version_id))
+
+
+@on_versions_changed
+def _claims_follow_versions(session: Session, model: type, added, removed) -> None:
+    """Every version added gets its claims, every version removed loses them: a file that arrives
+    late may move a version (kronika/normalise/versions.py), and the claims move with it."""
+    for version in removed:
+        if model is ArticleVersion:
+            remove_version_claims(session, article_version_id=version.id)
+        elif model is TelegramPostVersion:
+            remove_version_claims(session, post_version_id=version.id)
+    for version in added:
+        if model is ArticleVersion:
+            source = session.get(Article, version.article_id).source
+            article_version_claims(session, source, version.article_id, version.capture_id, version.captured_at,
+                                   version.text, version.language)
+        elif model is TelegramPostVersion:
+            post_version_claims(session, session.get(TelegramPost, version.post_id).source, version)
 
 
 # ------------------------------------------------------------------------------ backfill

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -140,9 +141,12 @@ def index(source: str | None, as_json: bool) -> None:
 @click.option("--source", help="Only this source's files.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes parsing articles in parallel (for large backlogs); one writer.")
+@click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Load exactly this WARC file of the archive (repeatable; indexed first if new), e.g. one "
+                   "that arrived late. The rows do not depend on the order files are loaded in.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @one_line_errors
-def extract(all_files: bool, source: str | None, workers: int, as_json: bool) -> None:
+def extract(all_files: bool, source: str | None, workers: int, files: tuple[str, ...], as_json: bool) -> None:
     """Extract articles and posts from WARC records into the database.
 
     Example: kronika extract --all --workers 4    (rebuild the tables from the archive alone)
@@ -151,10 +155,16 @@ def extract(all_files: bool, source: str | None, workers: int, as_json: bool) ->
     from kronika.steps.extract import extract as extract_step
 
     check_archive_source(environment(), source)
+    if files and (all_files or source):
+        raise click.UsageError("--file names the files itself: not with --all or --source")
     with progress_bar("files") as bar:
         task = bar.add_task("extracting WARC files", total=None)
-        result = extract_step(all_files=all_files, source=source, workers=workers,
-                              progress=lambda _path: bar.advance(task))
+        try:
+            result = extract_step(all_files=all_files, source=source, workers=workers,
+                                  progress=lambda _path: bar.advance(task),
+                                  files=[Path(f) for f in files] if files else None)
+        except (FileNotFoundError, ValueError) as exc:
+            raise KnownError(str(exc)) from None
     if as_json:
         emit_json({"files": result.files, "counts": dict(result.counts)})
     else:

@@ -8,30 +8,36 @@
   posts seen before the capture count; ids never seen are gaps (never public), not deletions; ids
   outside the page's own range say nothing. A deleted post seen again is cleared, and that is
   recorded too (`telegram_post_events`).
-- Every decision compares capture times, not processing order, so re-extracting every WARC file
-  (`extract --all`) into a filled database changes nothing.
+- Everything is a function of the set of captures, not of the order files are loaded in
+  (docs/design.md, "Order independence"): each view row is also the post's sighting (with its
+  version hash) and each page's id range is kept (`telegram_page_ranges`). A page newer than every
+  page of its channel loaded before appends, cheaply; an older one (a file arriving late)
+  re-derives the versions and events of the posts it shows or lacks from all their sightings.
 """
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
-from kronika.claims.store import post_version_claims
+import kronika.claims.store  # noqa: F401 (registers the listener that gives each new version its claims)
 from kronika.normalise import content_hash
+from kronika.normalise.versions import Sighting, notify, reconcile, run_starts
 from kronika.spiders.parsers.records import TelegramPage
 from kronika.spiders.parsers.records import TelegramPost as ParsedPost
 from kronika.spiders.parsers.telegram import page_is_unreadable, parse_channel_page
 from kronika.storage.db.models import (
     Capture,
     TelegramChannelSnapshot,
+    TelegramPageRange,
     TelegramPost,
     TelegramPostEvent,
     TelegramPostVersion,
     TelegramPostView,
 )
-from kronika.storage.db.upserts import insert_ignore
+from kronika.storage.db.upserts import insert_ignore, upsert
 from kronika.storage.warc.reader import StoredResponse
 
 
@@ -55,9 +61,40 @@ def load_channel_page(session, source: str, capture: Capture, response: StoredRe
     if response.body.strip() and page_is_unreadable(page):
         counts["telegram_empty_pages"] += 1
     _snapshot_channel(session, source, capture, page)
-    for post in page.posts:
-        _load_post(session, source, capture, post, counts)
-    _infer_deletions(session, capture, page, counts)
+    channel = page.posts[0].channel if page.posts else page.channel.username
+    if channel is None:
+        return
+    in_order = _record_range(session, capture, page, channel)
+    rows = [_load_post(session, source, capture, post, counts, in_order) for post in page.posts]
+    if in_order:
+        _infer_deletions(session, capture, page, counts)
+        return
+    # an older capture than one already loaded: re-derive what it can change, from every sighting
+    affected = {row.id: row for row in rows}
+    affected.update((row.id, row) for row in _missing_from(session, capture, page))
+    for row in affected.values():
+        derive_events(session, row, counts)
+    session.flush()
+
+
+def _coverage(capture: Capture, page: TelegramPage) -> tuple[int | None, int | None]:
+    """The id range inside which a post missing from the page is missing from the channel."""
+    present = {post.post_id for post in page.posts}
+    if len(present) < 2 or "q" in parse_qs(urlsplit(capture.url).query):
+        return None, None  # a search result page leaves out every post that does not match: absence proves nothing
+    return min(present), max(present)
+
+
+def _record_range(session, capture: Capture, page: TelegramPage, channel: str) -> bool:
+    """Record the page's id range; True when it is newer than every page of the channel loaded
+    before, so that appending to what is stored gives what a full re-derivation would."""
+    newest = session.scalar(select(func.max(TelegramPageRange.captured_at)).where(
+        TelegramPageRange.channel == channel, TelegramPageRange.capture_id != capture.id))
+    low, high = _coverage(capture, page)
+    insert_ignore(session, TelegramPageRange,
+                  [{"capture_id": capture.id, "channel": channel, "captured_at": capture.captured_at,
+                    "low_post_id": low, "high_post_id": high}], conflict=["capture_id"])
+    return newest is None or capture.captured_at > newest
 
 
 def _snapshot_channel(session, source: str, capture: Capture, page: TelegramPage) -> None:
@@ -78,7 +115,8 @@ def _event(session, row: TelegramPost, event: str, capture: Capture) -> None:
                   conflict=["post_id", "capture_id", "event"])
 
 
-def _load_post(session, source: str, capture: Capture, post: ParsedPost, counts: Counter) -> None:
+def _load_post(session, source: str, capture: Capture, post: ParsedPost, counts: Counter,
+               in_order: bool) -> TelegramPost:
     at = capture.captured_at
     text_hash = version_hash(post)
     row = session.scalars(select(TelegramPost).where(TelegramPost.channel == post.channel,
@@ -89,32 +127,47 @@ def _load_post(session, source: str, capture: Capture, post: ParsedPost, counts:
         session.add(row)
         session.flush()
         counts["new_posts"] += 1
-    insert_ignore(session, TelegramPostView,
-                  [{"post_id": row.id, "capture_id": capture.id, "captured_at": at, "views": post.views,
-                    "views_granularity": post.views_granularity}],
-                  conflict=["post_id", "capture_id"])
+    # the view point is also the post's sighting (its hash): versions are derived from these
+    upsert(session, TelegramPostView,
+           {"post_id": row.id, "capture_id": capture.id, "captured_at": at, "views": post.views,
+            "views_granularity": post.views_granularity, "text_hash": text_hash},
+           conflict=["post_id", "capture_id"], update=["text_hash"])
 
-    if row.deleted_at is not None and at > row.deleted_at:
-        row.deleted_at = row.deleted_capture_id = None
-        _event(session, row, "reappeared", capture)
-        counts["telegram_reappeared"] += 1
+    if in_order:
+        # newer than every sighting stored: the derived rows only grow at their end
+        if row.deleted_at is not None and at > row.deleted_at:
+            row.deleted_at = row.deleted_capture_id = None
+            _event(session, row, "reappeared", capture)
+            counts["telegram_reappeared"] += 1
+        if row.versions == 0 or row.text_hash != text_hash:
+            version = _version_row(row, capture, post, text_hash)
+            session.add(version)
+            session.flush()
+            notify(session, TelegramPostVersion, [version], [])
+            row.versions += 1
+            counts["new_post_versions"] += 1
+        newest = at >= row.last_seen_at or row.text_hash is None
+    else:
+        sightings = _sightings(session, row)
+        views = {s.capture_id: s_views for s, s_views in sightings}
+        plain = [s for s, _ in sightings]
 
-    # the version in force at this capture's time: a new one only when the content differs from it
-    previous = session.scalars(select(TelegramPostVersion)
-                               .where(TelegramPostVersion.post_id == row.id, TelegramPostVersion.captured_at <= at)
-                               .order_by(TelegramPostVersion.captured_at.desc(), TelegramPostVersion.id.desc())
-                               .limit(1)).first()
-    if previous is None or (previous.text_hash != text_hash and previous.capture_id != capture.id):
-        version = TelegramPostVersion(post_id=row.id, capture_id=capture.id, text=post.text, html=post.html,
-                                      text_hash=text_hash, views=post.views, edited=post.edited,
-                                      media=media_of(post), captured_at=at)
-        session.add(version)
-        post_version_claims(session, source, version)  # the figures it states, in the same transaction
-        row.versions += 1
-        counts["new_post_versions"] += 1
+        def make_row(sighting: Sighting, by_hash: dict) -> TelegramPostVersion:
+            if sighting.capture_id == capture.id:
+                return _version_row(row, capture, post, text_hash)
+            like = by_hash[sighting.text_hash]  # a run split in two: its later part is the same content
+            return TelegramPostVersion(post_id=row.id, capture_id=sighting.capture_id, text=like.text, html=like.html,
+                                       text_hash=like.text_hash, views=views[sighting.capture_id],
+                                       edited=like.edited, media=like.media, captured_at=sighting.captured_at)
+
+        added, removed = reconcile(session, TelegramPostVersion, TelegramPostVersion.post_id, row.id,
+                                   run_starts(plain), make_row)
+        row.versions += added - removed
+        counts["new_post_versions"] += added - removed
+        newest = max(plain, key=lambda s: s.order).capture_id == capture.id
 
     row.first_seen_at = min(row.first_seen_at, at)
-    if at >= row.last_seen_at or row.text_hash is None:  # the newest sighting gives the latest fields
+    if newest:  # the newest sighting gives the latest fields
         row.last_seen_at = max(row.last_seen_at, at)
         row.views, row.views_granularity = post.views, post.views_granularity
         row.text, row.html, row.text_hash, row.edited = post.text, post.html, text_hash, post.edited
@@ -122,21 +175,84 @@ def _load_post(session, source: str, capture: Capture, post: ParsedPost, counts:
         row.forwarded_from_name, row.forwarded_from_url = post.forwarded_from_name, post.forwarded_from_url
         row.reply_to_post_id, row.media, row.link_preview = post.reply_to_post_id, media_of(post), post.link_preview
         row.voice, row.sticker, row.location = post.voice, post.sticker, post.location
-        if post.posted_at is not None:
-            row.posted_at = post.posted_at
+    if post.posted_at is not None and (newest or row.posted_at is None):
+        row.posted_at = post.posted_at
     session.flush()
+    return row
+
+
+def _version_row(row: TelegramPost, capture: Capture, post: ParsedPost, text_hash: str) -> TelegramPostVersion:
+    return TelegramPostVersion(post_id=row.id, capture_id=capture.id, text=post.text, html=post.html,
+                               text_hash=text_hash, views=post.views, edited=post.edited,
+                               media=media_of(post), captured_at=capture.captured_at)
+
+
+def _sightings(session, row: TelegramPost) -> list[tuple[Sighting, int | None]]:
+    """Every capture that showed the post (with its view count); rows from before migration 0018
+    have no hash until their file is read again, and are left out."""
+    result = session.execute(
+        select(TelegramPostView.capture_id, TelegramPostView.captured_at, Capture.record_id,
+               TelegramPostView.text_hash, TelegramPostView.views)
+        .join(Capture, Capture.id == TelegramPostView.capture_id)
+        .where(TelegramPostView.post_id == row.id, TelegramPostView.text_hash.is_not(None)))
+    return [(Sighting(capture_id, at, record_id, text_hash), views)
+            for capture_id, at, record_id, text_hash, views in result]
+
+
+def _missing_from(session, capture: Capture, page: TelegramPage) -> list[TelegramPost]:
+    """Stored posts inside the page's range that the page does not show."""
+    low, high = _coverage(capture, page)
+    if low is None:
+        return []
+    present = {post.post_id for post in page.posts}
+    return [row for row in session.scalars(select(TelegramPost).where(
+        TelegramPost.channel == page.posts[0].channel, TelegramPost.post_id > low, TelegramPost.post_id < high))
+        if row.post_id not in present]
+
+
+def derive_events(session, row: TelegramPost, counts: Counter) -> None:
+    """A post's deletions and reappearances from all its sightings and every page that covered
+    it, walked in capture order: a page that covers the post but lacks it deletes a post that was
+    seen (gaps, ids never seen, are not deletions); a sighting after a deletion is a reappearance.
+    At the same instant a sighting goes first, as appending does (a deletion needs a capture later
+    than the last sighting)."""
+    seen = {s.capture_id: s for s, _ in _sightings(session, row)}
+    covering = session.execute(
+        select(TelegramPageRange.capture_id, TelegramPageRange.captured_at, Capture.record_id)
+        .join(Capture, Capture.id == TelegramPageRange.capture_id)
+        .where(TelegramPageRange.channel == row.channel, TelegramPageRange.low_post_id < row.post_id,
+               TelegramPageRange.high_post_id > row.post_id))
+    timeline = [(s.captured_at, 0, s.record_id, s.capture_id) for s in seen.values()]
+    timeline += [(at, 1, record_id, capture_id) for capture_id, at, record_id in covering if capture_id not in seen]
+    events: list[tuple[str, int, datetime]] = []
+    state = "unseen"
+    for at, is_miss, _, capture_id in sorted(timeline):
+        if not is_miss:
+            if state == "deleted":
+                events.append(("reappeared", capture_id, at))
+            state = "present"
+        elif state == "present":
+            events.append(("deleted", capture_id, at))
+            state = "deleted"
+    wanted = {(event, capture_id): at for event, capture_id, at in events}
+    existing = {(e.event, e.capture_id): e for e in session.scalars(
+        select(TelegramPostEvent).where(TelegramPostEvent.post_id == row.id))}
+    stale = [e.id for key, e in existing.items() if key not in wanted]
+    if stale:
+        session.execute(delete(TelegramPostEvent).where(TelegramPostEvent.id.in_(stale)))
+    for (event, capture_id), at in wanted.items():
+        if (event, capture_id) not in existing:
+            session.add(TelegramPostEvent(post_id=row.id, event=event, capture_id=capture_id, captured_at=at))
+            counts["telegram_deleted" if event == "deleted" else "telegram_reappeared"] += 1
+    if state == "deleted":
+        row.deleted_capture_id, row.deleted_at = events[-1][1], events[-1][2]
+    else:
+        row.deleted_capture_id = row.deleted_at = None
 
 
 def _infer_deletions(session, capture: Capture, page: TelegramPage, counts: Counter) -> None:
-    present = {post.post_id for post in page.posts}
-    if len(present) < 2 or "q" in parse_qs(urlsplit(capture.url).query):
-        return  # a search result page leaves out every post that does not match: absence proves nothing
-    channel = page.posts[0].channel
-    low, high = min(present), max(present)
-    missing = session.scalars(select(TelegramPost).where(
-        TelegramPost.channel == channel, TelegramPost.post_id > low, TelegramPost.post_id < high,
-        TelegramPost.post_id.not_in(present)))
-    for row in missing:
+    """The appending form of `derive_events` for a page newer than everything loaded."""
+    for row in _missing_from(session, capture, page):
         # seen before this capture, and not already known to be gone: gone since
         if row.deleted_at is None and row.last_seen_at < capture.captured_at:
             row.deleted_at, row.deleted_capture_id = capture.captured_at, capture.id

@@ -3,7 +3,9 @@
 Rows are derived from the archive only: each capture's bytes are read back from its WARC record
 (a revisit from the record it refers to) and run through the same parsers the spiders use. A new
 version is stored only when the normalised content changes, so re-running is idempotent and
-`extract --all` into an empty database rebuilds the same rows.
+`extract --all` into an empty database rebuilds the same rows, and files loaded in any order
+(`--file`, a file arriving late, two extracts at once) give the same rows as loading them in
+capture order (docs/design.md, "Order independence").
 """
 from __future__ import annotations
 
@@ -16,15 +18,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from kronika.clusters import prepare_signatures, signature_row, store_signatures, text_signature
+from kronika.locks import serialise_source
 from kronika.normalise.articles import GONE_STATUSES, load_article, mark_article_gone, parse_capture, store_article
 from kronika.normalise.telegram import load_channel_page
 from kronika.settings import Environment
 from kronika.steps.index import index
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, WarcFile
-from kronika.storage.warc.paths import archive_path, archive_root, open_binary
+from kronika.storage.warc.paths import archive_path, archive_root, open_binary, relative_name
 from kronika.storage.warc.reader import StoredResponse, read_response
 from kronika.storage.warc.retrieve import first_response_like
 
@@ -141,24 +145,38 @@ def _parse_file(job: tuple[str, str, int, dict]) -> tuple[int, dict[int, tuple[s
 
 def extract(env: Environment | None = None, all_files: bool = False, source: str | None = None,
             progress: Callable[[str], None] | None = None, workers: int = 1,
-            rules: dict[str, dict[str, str]] | None = None) -> ExtractResult:
-    """Extract every WARC file not yet extracted (all of them with `all_files`) into the database.
+            rules: dict[str, dict[str, str]] | None = None, files: list[Path] | None = None) -> ExtractResult:
+    """Extract every WARC file not yet extracted (all of them with `all_files`) into the database,
+    or exactly `files` (closed WARC files inside the archive, extracted before or not).
 
-    `workers` > 1 parses articles in that many processes (for large backlogs); writing stays in
-    this process, one transaction per file, in the same order, so the result is the same.
+    The rows do not depend on the order files are loaded in (docs/design.md, "Order
+    independence"). `workers` > 1 parses articles in that many processes (for large backlogs);
+    writing stays in this process, one transaction per file.
     """
     env = env or Environment.from_env()
-    index(env, source)  # every closed file is indexed before it is extracted
+    if files is not None:
+        paths = [Path(f).resolve() if not str(f).startswith(("s3://", "gs://")) else f for f in files]
+        index(env, paths=paths)  # only these: another extract may be indexing the others
+        wanted = [relative_name(env.archive_dir, path) for path in paths]
+    else:
+        index(env, source)  # every closed file is indexed before it is extracted
     engine = open_database(env.database_url)
     rules = extraction_rules() if rules is None else rules
     result = ExtractResult()
     with unit_of_work(engine) as session:
-        query = select(WarcFile.id).order_by(WarcFile.created_at, WarcFile.path)
-        if not all_files:
-            query = query.where(WarcFile.extracted_at.is_(None))
-        if source:
-            query = query.where(WarcFile.source == source)
-        file_ids = list(session.scalars(query))
+        if files is not None:
+            known = dict(session.execute(select(WarcFile.path, WarcFile.id).where(WarcFile.path.in_(wanted))).all())
+            absent = [path for path in wanted if path not in known]
+            if absent:
+                raise FileNotFoundError(f"not an indexed WARC file of the archive: {absent[0]}")
+            file_ids = [known[path] for path in wanted]
+        else:
+            query = select(WarcFile.id).order_by(WarcFile.created_at, WarcFile.path)
+            if not all_files:
+                query = query.where(WarcFile.extracted_at.is_(None))
+            if source:
+                query = query.where(WarcFile.source == source)
+            file_ids = list(session.scalars(query))
     prepare_signatures(engine)  # before loading: the loader stores each new version's signature
     if workers > 1 and len(file_ids) > 1:
         import multiprocessing
@@ -197,42 +215,19 @@ def _load_file(engine, env: Environment, file_id: int, parsed: dict[int, tuple[s
     changed: dict[int, dict] = {}  # article id -> its signature row, for the articles whose text changed
     with unit_of_work(engine) as session:
         warc_file = session.get(WarcFile, file_id)
+        # re-deriving an item reads and rewrites all its rows: one writer per source at a time
+        serialise_source(session, warc_file.source)
         reader = _PayloadReader(session, env.archive_dir)
         captures = session.scalars(select(Capture).where(Capture.warc_file_id == file_id,
                                                          Capture.role.in_(LOADERS))
                                    .order_by(Capture.offset))
         try:
             for capture in captures:
-                if capture.status != 200:
-                    if capture.role == "article" and capture.status in GONE_STATUSES:
-                        mark_article_gone(session, warc_file.source, capture, result.counts)
-                    result.counts[f"skipped_status_{capture.status}"] += 1
-                    continue
-                outcome, value = parsed.get(capture.id, (None, None))
-                if outcome is None:
-                    try:
-                        response = reader.read(capture)
-                    except ValueError as exc:
-                        outcome, value = "unreadable", str(exc)
-                    else:
-                        outcome, value = ("missing", None) if response is None else ("read", response)
-                if outcome == "unreadable":
-                    result.counts["unreadable_records"] += 1
-                    logger.error("%s@%s (%s): %s", warc_file.path, capture.offset, capture.url, value)
-                elif outcome == "missing":
-                    result.counts["revisits_without_original"] += 1
-                    logger.warning("revisit of %s refers to a capture not in the index", capture.url)
-                elif outcome == "ok":
-                    article = store_article(session, warc_file.source, capture, value, result.counts)
-                    if article is not None:
-                        changed[article.id] = signature_row(article, signatures.get(capture.id))
-                elif capture.role == "article":
-                    article = load_article(session, warc_file.source, capture, value, result.counts,
-                                           rules=rules.get(warc_file.source))
-                    if article is not None:
-                        changed[article.id] = signature_row(article)
-                else:
-                    LOADERS[capture.role](session, warc_file.source, capture, value, result.counts)
+                _load_capture(session, warc_file.source, warc_file.path, capture, reader, parsed, rules, result,
+                              changed, signatures)
+            # revisits loaded before this file, whose original response is in it: readable now
+            for capture, revisit_source, revisit_path in _revisits_waiting_for(session, file_id):
+                _load_capture(session, revisit_source, revisit_path, capture, reader, {}, rules, result, changed, {})
         finally:
             reader.close()
         # the story clustering's signatures of the new texts, in the same transaction as the texts
@@ -242,3 +237,54 @@ def _load_file(engine, env: Environment, file_id: int, parsed: dict[int, tuple[s
     result.files.append(path)
     if progress:
         progress(path)
+
+
+def _load_capture(session, source: str, path: str, capture: Capture, reader: _PayloadReader,
+                  parsed: dict[int, tuple[str, object]], rules: dict[str, dict[str, str]], result: ExtractResult,
+                  changed: dict[int, dict], signatures: dict[int, Signature]) -> None:
+    if capture.status != 200:
+        if capture.role == "article" and capture.status in GONE_STATUSES:
+            mark_article_gone(session, source, capture, result.counts)
+        result.counts[f"skipped_status_{capture.status}"] += 1
+        return
+    outcome, value = parsed.get(capture.id, (None, None))
+    if outcome is None:
+        try:
+            response = reader.read(capture)
+        except ValueError as exc:
+            outcome, value = "unreadable", str(exc)
+        else:
+            outcome, value = ("missing", None) if response is None else ("read", response)
+    if outcome == "unreadable":
+        result.counts["unreadable_records"] += 1
+        logger.error("%s@%s (%s): %s", path, capture.offset, capture.url, value)
+    elif outcome == "missing":
+        # its original may be in a file not loaded yet: that file's extract comes back to it
+        result.counts["revisits_without_original"] += 1
+        logger.warning("revisit of %s refers to a capture not in the index", capture.url)
+    elif outcome == "ok":
+        article = store_article(session, source, capture, value, result.counts)
+        if article is not None:
+            changed[article.id] = signature_row(article, signatures.get(capture.id))
+    elif capture.role == "article":
+        article = load_article(session, source, capture, value, result.counts, rules=rules.get(source))
+        if article is not None:
+            changed[article.id] = signature_row(article)
+    else:
+        LOADERS[capture.role](session, source, capture, value, result.counts)
+
+
+def _revisits_waiting_for(session, file_id: int) -> list[tuple[Capture, str, str]]:
+    """Revisits in files extracted before this one that refer to a response in this file (same
+    URL and payload digest): a file that arrived late holds the bytes they could not read."""
+    original = aliased(Capture)
+    rows = session.execute(
+        select(Capture, WarcFile.source, WarcFile.path)
+        .join(original, (original.url == Capture.url) & (original.payload_digest == Capture.payload_digest))
+        .join(WarcFile, WarcFile.id == Capture.warc_file_id)
+        .where(original.warc_file_id == file_id, original.record_type == "response",
+               Capture.record_type == "revisit", Capture.warc_file_id != file_id, Capture.role.in_(LOADERS),
+               WarcFile.extracted_at.is_not(None))
+        .order_by(Capture.captured_at, Capture.record_id)).all()
+    seen: set[int] = set()
+    return [(c, source, path) for c, source, path in rows if not (c.id in seen or seen.add(c.id))]

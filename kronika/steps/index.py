@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,10 +19,12 @@ from typing import BinaryIO
 
 from sqlalchemy import select
 
+from kronika.locks import file_lock
 from kronika.settings import Environment
 from kronika.storage.db.bulk import insert_rows
 from kronika.storage.db.engine import open_database, unit_of_work
 from kronika.storage.db.models import Capture, CrawlRun, Source, WarcFile
+from kronika.storage.db.upserts import insert_ignore
 from kronika.storage.warc.cdxj import (
     INDEX_DIR,
     INDEX_NAME,
@@ -33,7 +36,7 @@ from kronika.storage.warc.cdxj import (
     merge_into,
     urlkey,
 )
-from kronika.storage.warc.paths import archive_root, file_sha256, list_files, open_binary, relative_name
+from kronika.storage.warc.paths import archive_root, file_sha256, is_remote, list_files, open_binary, relative_name
 from kronika.storage.warc.reader import parse_warc_date
 
 logger = logging.getLogger(__name__)
@@ -145,14 +148,15 @@ def _read_file(path: Path) -> tuple[dict, list[dict], int, list[str], str, int]:
 
 
 def index(env: Environment | None = None, source: str | None = None,
-          progress: Callable[[Path], None] | None = None) -> IndexResult:
+          progress: Callable[[Path], None] | None = None, paths: list[Path] | None = None) -> IndexResult:
+    """Index every closed WARC file of the archive (of one source), or only `paths`."""
     env = env or Environment.from_env()
     engine = open_database(env.database_url)
     result = IndexResult()
     with unit_of_work(engine) as session:
         known = set(session.scalars(select(WarcFile.path)))
     by_collection: dict[str, list[Path]] = {}
-    for path in closed_warc_files(env.archive_dir, source):
+    for path in closed_warc_files(env.archive_dir, source) if paths is None else paths:
         by_collection.setdefault(path.parent.name, []).append(path)
     for name, paths in by_collection.items():
         with LineSorter() as new_lines:  # a backlog's lines are sorted on disk, not held in memory
@@ -191,7 +195,9 @@ def _index_collection(engine, env: Environment, name: str, paths: list[Path], kn
         if progress:
             progress(path)
     if newly_covered:
-        merge_into(index_path, new_lines.merged(), newly_covered)
+        # two extracts indexing files of one source at once (`extract --file`) take turns
+        with file_lock(index_path.with_name(".index.lock")) if not is_remote(index_path) else nullcontext():
+            merge_into(index_path, new_lines.merged(), newly_covered)
         result.cdxj_lines += new_lines.count
         result.cdxj_indexes.append(f"{name}/{INDEX_DIR}/{INDEX_NAME}")
 
@@ -201,16 +207,14 @@ def _add_file(engine, env: Environment, path: Path, relative: str, warcinfo: dic
     source_name = warcinfo.get("kronika-source") or path.parent.name
     run_id = warcinfo.get("kronika-crawl-run")
     with unit_of_work(engine) as session:
-        if session.get(Source, source_name) is None:
-            # rebuilding from WARC alone: the archive says which source wrote it
-            session.add(Source(name=source_name, kind="unknown", config={},
-                               created_at=datetime.now(timezone.utc)))
-            session.flush()
-        if run_id and session.get(CrawlRun, run_id) is None:
-            session.add(CrawlRun(id=run_id, source=source_name, status="recovered",
-                                 started_at=warcinfo.get("_date") or datetime.now(timezone.utc),
-                                 finished_at=None, stats={}))
-            session.flush()
+        # rebuilding from WARC alone: the archive says which source and run wrote it (ON CONFLICT:
+        # two extracts indexing two files of one run at once both get here)
+        insert_ignore(session, Source, [{"name": source_name, "kind": "unknown", "config": {},
+                                         "created_at": datetime.now(timezone.utc)}], conflict=["name"])
+        if run_id:
+            insert_ignore(session, CrawlRun, [{"id": run_id, "source": source_name, "status": "recovered",
+                                               "started_at": warcinfo.get("_date") or datetime.now(timezone.utc),
+                                               "finished_at": None, "stats": {}}], conflict=["id"])
         warc_file = WarcFile(path=relative, source=source_name, sha256=sha256,
                              size=size, records=records,
                              created_at=warcinfo.get("_date") or datetime.now(timezone.utc),

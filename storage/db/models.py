@@ -194,6 +194,20 @@ class ArticleVersion(Base):
     modified_at_raw: Mapped[str | None] = mapped_column(Text)
 
 
+class ArticleSighting(Base):
+    """Each capture that showed an article (status 200, with text): its versions are the runs of
+    equal `text_hash` in capture-time order, whatever order the files were loaded in (migration 0018)."""
+
+    __tablename__ = "article_sightings"
+    __table_args__ = (UniqueConstraint("article_id", "capture_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    captured_at: Mapped[datetime]
+    text_hash: Mapped[str] = mapped_column(String(64))
+
+
 class TelegramPost(Base):
     __tablename__ = "telegram_posts"
     __table_args__ = (UniqueConstraint("channel", "post_id"),)
@@ -299,6 +313,25 @@ class TelegramPostView(Base):
     captured_at: Mapped[datetime]
     views: Mapped[int | None] = mapped_column(BigInteger)
     views_granularity: Mapped[int | None] = mapped_column(BigInteger)
+    # the version hash of the post as this capture showed it: each view row is also the post's
+    # sighting, and its versions are the runs of equal hashes in capture-time order (migration 0018)
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class TelegramPageRange(Base):
+    """The post ids a captured channel page covered: a post seen before, inside this range and
+    absent from the page, was deleted by then. One row per channel-page capture (migration 0018)."""
+
+    __tablename__ = "telegram_page_ranges"
+    __table_args__ = (Index("ix_telegram_page_ranges_channel_captured_at", "channel", "captured_at"),)
+
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), primary_key=True, autoincrement=False)
+    channel: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime]
+    # the lowest and highest post id on the page; NULL when absence on it proves nothing (a search
+    # page, fewer than two posts): the row still says the channel was captured at that time
+    low_post_id: Mapped[int | None] = mapped_column(BigInteger)
+    high_post_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TelegramPostEvent(Base):
