@@ -188,7 +188,7 @@ def _version_row(row: TelegramPost, capture: Capture, post: ParsedPost, text_has
 
 
 def _sightings(session, row: TelegramPost) -> list[tuple[Sighting, int | None]]:
-    """Every capture that showed the post (with its view count); rows from before migration 0018
+    """Every capture that showed the post (with its view count); rows from before migration 0019
     have no hash until their file is read again, and are left out."""
     result = session.execute(
         select(TelegramPostView.capture_id, TelegramPostView.captured_at, Capture.record_id,

@@ -196,7 +196,7 @@ class ArticleVersion(Base):
 
 class ArticleSighting(Base):
     """Each capture that showed an article (status 200, with text): its versions are the runs of
-    equal `text_hash` in capture-time order, whatever order the files were loaded in (migration 0018)."""
+    equal `text_hash` in capture-time order, whatever order the files were loaded in (migration 0019)."""
 
     __tablename__ = "article_sightings"
     __table_args__ = (UniqueConstraint("article_id", "capture_id"),)
@@ -314,13 +314,13 @@ class TelegramPostView(Base):
     views: Mapped[int | None] = mapped_column(BigInteger)
     views_granularity: Mapped[int | None] = mapped_column(BigInteger)
     # the version hash of the post as this capture showed it: each view row is also the post's
-    # sighting, and its versions are the runs of equal hashes in capture-time order (migration 0018)
+    # sighting, and its versions are the runs of equal hashes in capture-time order (migration 0019)
     text_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class TelegramPageRange(Base):
     """The post ids a captured channel page covered: a post seen before, inside this range and
-    absent from the page, was deleted by then. One row per channel-page capture (migration 0018)."""
+    absent from the page, was deleted by then. One row per channel-page capture (migration 0019)."""
 
     __tablename__ = "telegram_page_ranges"
     __table_args__ = (Index("ix_telegram_page_ranges_channel_captured_at", "channel", "captured_at"),)

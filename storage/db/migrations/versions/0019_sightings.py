@@ -5,8 +5,8 @@ telegram_post_views.text_hash (docs/design.md, "Order independence").
 Existing databases have no sightings for what they loaded, so this migration marks every WARC file
 as not extracted: the next `kronika extract` re-reads the archive once and records them.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06
 """
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
