@@ -1,7 +1,7 @@
 """`kronika demo` as the README tells a newcomer to run it: offline, in an empty directory, through
 Airflow on the bundled mirror; then `kronika pools`' output imported by a real `airflow pools import`.
 
-One demo run serves both (it is the slow part): its summary must say every DAG run succeeded and
+One demo run serves both (it is the slow part; a first demo crawls epochs 0 and 1): its summary must say every DAG run succeeded and
 that what was stored is what the mirror serves, and the database must agree with the summary.
 """
 from __future__ import annotations
@@ -41,10 +41,14 @@ def test_the_demo_runs_offline_in_an_empty_directory_and_its_pools_import_into_a
     summary = json.loads(demo.stdout)
 
     config = load_config(DEMO_CONFIG)
-    assert set(summary["dag_runs"]) == {f"kronika_{s.name}" for s in config.sources}
+    # a first demo crawls the mirror at epoch 0, then at epoch 1 (stories revised, posts edited and
+    # deleted): every source's DAG once per epoch, all successful
+    assert set(summary["dag_runs"]) == {f"kronika_{s.name} (epoch {e})" for s in config.sources for e in (0, 1)}
     assert set(summary["dag_runs"].values()) == {"success"}, summary["dag_runs"]
-    site = MirrorSite()
-    served = {"articles": len(site.expected_articles(VIRTUAL_BASE_URL)), "posts": len(site.expected_posts())}
+    # what the mirror served over both epochs (Kronika keeps what it saw, deleted posts too)
+    sites = [MirrorSite(epoch=epoch) for epoch in (0, 1)]
+    served = {"articles": len({a.url for site in sites for a in site.expected_articles(VIRTUAL_BASE_URL)}),
+              "posts": len({p.url for site in sites for p in site.expected_posts()})}
     assert summary["mirror_serves"] == served and summary["stored"] == served
 
     # everything is where the README says, under the directory it ran in: data/
@@ -57,7 +61,7 @@ def test_the_demo_runs_offline_in_an_empty_directory_and_its_pools_import_into_a
         runs = connection.execute(text("SELECT source, status FROM crawl_runs")).all()
     assert {"articles": articles, "posts": posts} == served
     assert {source for source, _ in runs} == {s.name for s in config.sources}
-    assert {status for _, status in runs} == {"succeeded"}
+    assert {status for _, status in runs} == {"succeeded"} and len(runs) == 2 * len(config.sources)
     per_source = {row["source"]: row for row in summary["sources"]}
     assert sum(r["articles"] for r in per_source.values()) == articles
 
