@@ -21,7 +21,7 @@ class Claim:
     category: str  # one of lexicon.CATEGORIES: killed, injured, hospitalised, missing, evacuated, detained, drones, missiles
     count: int  # the figure; the low end of a range
     count_high: int | None  # the high end of a range ("5-7", "from 5 to 7", "від 5 до 7"), else None
-    qualifier: str  # 'exact' | 'at least' | 'about' | 'up to' | 'more than' | 'less than'
+    qualifier: str  # 'exact' | 'at_least' | 'approximately' | 'up_to' | 'more_than' | 'less_than' (issue 21's words)
     speaker: str | None  # the attributed source as written ("the governor", "за словами ОВА" -> "ОВА"), or None
     sentence: str  # the sentence the claim is in
     start: int  # character span of the figure in the text given to extract_claims

@@ -157,8 +157,8 @@ def claim_changes(session: Session, since: datetime | None = None, source: str |
 
 
 def figure_text(value: int | None, high: int | None = None, qualifier: str | None = None) -> str:
-    """'at least 21', '5–7', '28'; a statement without a figure is its qualifier ('denied') or '—'."""
+    """'at least 21' (qualifier at_least), '5–7', '28'; a statement without a figure is its qualifier ('denied') or '—'."""
     if value is None:
         return qualifier or "—"
     figure = f"{value}–{high}" if high is not None else str(value)
-    return figure if qualifier in (None, "exact") else f"{qualifier} {figure}"
+    return figure if qualifier in (None, "exact") else f"{qualifier.replace('_', ' ')} {figure}"

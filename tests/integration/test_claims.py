@@ -53,7 +53,7 @@ def test_claims_from_a_real_crawl_through_every_interface(crawled, tmp_path):
         injured = {v.id: sorted((c.count, c.qualifier) for c in session.scalars(
             select(StoredClaim).where(StoredClaim.article_version_id == v.id, StoredClaim.category == "injured")))
             for v in (first, second)}
-    assert (9, "at least") in injured[first.id] and (21, "at least") in injured[second.id]
+    assert (9, "at_least") in injured[first.id] and (21, "at_least") in injured[second.id]
 
     # the timeline, as JSON: one object per claim, the keys, the change marked
     result = kronika("claims", "timeline", "--url", HERALD_REPORT, "--category", "injured", "--json")

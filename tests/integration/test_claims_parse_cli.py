@@ -18,7 +18,7 @@ def test_parse_prints_each_claim_with_offsets_into_the_file(tmp_path):
     assert result.returncode == 0, result.stderr
     claims = json.loads(result.stdout)
     assert [(c["category"], c["value"], c["qualifier"], c["speaker"], c["lang"]) for c in claims] == [
-        ("killed", 27, "at least", "the regional governor", "en"),
+        ("killed", 27, "at_least", "the regional governor", "en"),
         ("injured", 28, "exact", "the regional governor", "en"),
         ("hospitalised", 21, "exact", "голови ОВА", "uk"),
     ]

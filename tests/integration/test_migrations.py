@@ -113,7 +113,7 @@ def test_migration_0017_claims_is_reversible_and_backfills_old_versions(any_env)
     with engine.connect() as connection:
         claims = connection.execute(text("SELECT article_version_id, category, count, qualifier, source FROM claims")).all()
         assert connection.execute(text("SELECT count(*) FROM v_claim_changes")).scalar() == 0
-    assert [tuple(c) for c in claims] == [(2, "injured", 9, "at least", "herald")]
+    assert [tuple(c) for c in claims] == [(2, "injured", 9, "at_least", "herald")]
 
     config = alembic_config(engine)
     with engine.begin() as connection:

@@ -16,7 +16,7 @@ def test_a_claim_carries_category_count_qualifier_speaker_and_the_figure_span():
     text = "At least 27 people were killed and 28 injured, the regional governor said."
     killed, injured = extract_claims(text)
     assert isinstance(killed, Claim)
-    assert (killed.category, killed.count, killed.count_high, killed.qualifier) == ("killed", 27, None, "at least")
+    assert (killed.category, killed.count, killed.count_high, killed.qualifier) == ("killed", 27, None, "at_least")
     assert (injured.category, injured.count, injured.qualifier) == ("injured", 28, "exact")
     assert killed.speaker == injured.speaker == "the regional governor"
     assert text[killed.start:killed.end] == "27" and text[injured.start:injured.end] == "28"
@@ -70,14 +70,14 @@ def test_inflected_ukrainian_and_russian_number_words(text, expected):
 
 
 @pytest.mark.parametrize("text, qualifier", [
-    ("More than 50 people were injured.", "more than"),
-    ("About 1,200 people were evacuated.", "about"),
-    ("Up to 10,000 people are missing.", "up to"),
-    ("Щонайменше 12 людей загинули.", "at least"),
-    ("Близько 20 людей поранені.", "about"),
-    ("Понад 100 людей евакуйовано.", "more than"),
-    ("Погибли не менее 12 человек.", "at least"),
-    ("Около 20 человек ранены.", "about"),
+    ("More than 50 people were injured.", "more_than"),
+    ("About 1,200 people were evacuated.", "approximately"),
+    ("Up to 10,000 people are missing.", "up_to"),
+    ("Щонайменше 12 людей загинули.", "at_least"),
+    ("Близько 20 людей поранені.", "approximately"),
+    ("Понад 100 людей евакуйовано.", "more_than"),
+    ("Погибли не менее 12 человек.", "at_least"),
+    ("Около 20 человек ранены.", "approximately"),
     ("Кількість загиблих зросла до 15.", "exact"),
 ])
 def test_qualifiers(text, qualifier):
@@ -147,7 +147,7 @@ def test_the_mirror_s_revisions_and_the_first_death():
         ("injured", 14), ("injured", 28)]
     (claim,) = extract_claims("The first official figure came at 6.10am, when the regional administration "
                               "reported at least nine people injured.")
-    assert (claim.count, claim.qualifier, claim.speaker) == (9, "at least", "the regional administration")
+    assert (claim.count, claim.qualifier, claim.speaker) == (9, "at_least", "the regional administration")
     (claim,) = extract_claims("On Thursday afternoon the administration said that a 71-year-old man injured "
                               "in the strike had died in hospital.")
     assert (claim.category, claim.speaker) == ("killed", "the administration")
