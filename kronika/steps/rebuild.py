@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kronika.settings import Environment
+from kronika.times import parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +32,12 @@ RACE_RETRIES = 3  # a file whose transaction lost a race is loaded again this ma
 
 
 def _moment(value: str | datetime | None) -> datetime | None:
+    """A DAG parameter's time, read as every command reads one (kronika.times); None when unset."""
     if value is None or value == "":
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return parse_time(str(value))
 
 
 def plan_batches(env: Environment, sources: list[str] | None = None, since: str | datetime | None = None,
