@@ -98,6 +98,24 @@ def _fetch(client, url: str, report: DryRun):
     return response
 
 
+def _fetch_start_page(client, url: str, what: str, kind: str | None, robots: _Robots, report: DryRun):
+    """(response, its start-page entry) when robots.txt allows the page and it answered 200; else None,
+    with the skip or the error recorded in the report."""
+    if not robots.allowed(url):
+        report.decisions.append(Decision(url, "skip", what, "robots", ""))
+        return None
+    response = _fetch(client, url, report)
+    if response is None:
+        return None
+    page = {"url": url, "final_url": str(response.url), "status": response.status_code,
+            "content_type": response.headers.get("Content-Type"), "kind": kind, "errors": []}
+    report.start_pages.append(page)
+    if response.status_code != 200:
+        page["errors"].append(f"answered {response.status_code}")
+        return None
+    return response, page
+
+
 def _news(source, client, robots: _Robots, report: DryRun) -> None:
     from kronika.settings import parse_duration
     from kronika.spiders.article_filter import skip_reason
@@ -110,19 +128,11 @@ def _news(source, client, robots: _Robots, report: DryRun) -> None:
     seen: set[str] = set()
     scheduled = 0
     for start in source.start_urls:
-        if not robots.allowed(start):
-            report.decisions.append(Decision(start, "skip", "start page", "robots", ""))
+        fetched = _fetch_start_page(client, start, "start page", None, robots, report)
+        if fetched is None:
             continue
-        response = _fetch(client, start, report)
-        if response is None:
-            continue
-        content_type = response.headers.get("Content-Type")
-        page = {"url": start, "final_url": str(response.url), "status": response.status_code,
-                "content_type": content_type, "kind": None, "errors": []}
-        report.start_pages.append(page)
-        if response.status_code != 200:
-            page["errors"].append(f"answered {response.status_code}")
-            continue
+        response, page = fetched
+        content_type = page["content_type"]
         result = parse_discovery(response.content, str(response.url), content_type, source.allowed_domains)
         page.update(kind=result.kind, errors=result.errors, warnings=result.warnings, offsite=result.offsite)
         if result.kind == "unknown":
@@ -159,19 +169,10 @@ def _telegram(source, client, robots: _Robots, report: DryRun) -> None:
     from kronika.spiders.parsers.telegram import parse_channel_page
 
     url = source.channel_url
-    if not robots.allowed(url):
-        report.decisions.append(Decision(url, "skip", "telegram page", "robots"))
+    fetched = _fetch_start_page(client, url, "telegram page", "telegram", robots, report)
+    if fetched is None:
         return
-    response = _fetch(client, url, report)
-    if response is None:
-        return
-    content_type = response.headers.get("Content-Type")
-    page = {"url": url, "final_url": str(response.url), "status": response.status_code,
-            "content_type": content_type, "kind": "telegram", "errors": []}
-    report.start_pages.append(page)
-    if response.status_code != 200:
-        page["errors"].append(f"answered {response.status_code}")
-        return
+    response, page = fetched
     parsed = parse_channel_page(response.content, str(response.url))
     page["posts"] = len(parsed.posts)
     page["warnings"] = list(parsed.warnings)
