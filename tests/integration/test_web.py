@@ -237,7 +237,7 @@ def test_web_view_in_a_real_browser(browser, sqlite_env, mirror, demo_config):
         browser.find_element(By.CSS_SELECTOR, "#changes tr.kind-article-edited a.change-link").click()
         assert browser.find_element(By.ID, "diff")
         browser.get(base + "/changes?source=zarichna-ova")
-        assert {e.text for e in browser.find_elements(By.CSS_SELECTOR, "#changes tr.change td:nth-child(3)")} == \
+        assert {e.text for e in browser.find_elements(By.CSS_SELECTOR, "#changes tr.change > td.source")} == \
             {"zarichna-ova"}
         browser.get(base + "/changes.atom")
         shot(browser, "11-changes-feed")
