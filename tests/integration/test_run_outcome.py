@@ -100,7 +100,7 @@ def test_a_site_that_goes_down_fails_its_run_everywhere(any_env, mirror, tmp_pat
         assert value in text, value
     soft_wrapped = (str(down.resolve()), str(Path(any_env.archive_dir).resolve()), reason, "database ")
     assert all(len(line) <= 80 for line in text.splitlines() if not any(v in line for v in soft_wrapped))
-    assert "…" not in text and "Kronika status" not in text  # blocks, not the table
+    assert "…" not in text and "\n  last run " in text  # one block per source, not the table
     # a terminal wide enough for the whole table gets the table, still with nothing cut
     wide = Console(file=io.StringIO(), width=300, record=True, color_system=None)
     print_status(wide, status_report(any_env, {SOURCE: None}, config_path=str(down)))
