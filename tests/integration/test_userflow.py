@@ -267,7 +267,3 @@ def test_config_mistakes_are_one_line_with_the_fix(body, expected, tmp_path):
     assert expected in line, line
 
 
-def test_pywb_missing_says_how_to_install_it(crawled, tmp_path):
-    env = {**crawled_env(crawled), "KRONIKA_PYWB": str(tmp_path / "no-wayback"), "PATH": "/usr/bin:/bin"}
-    line = one_line_error(kronika("replay", "--port", "0", env=env))
-    assert "pywb is not installed: run `make pywb`" in line
